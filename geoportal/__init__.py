@@ -1,0 +1,1 @@
+"""Glasfaserportal: the project package (settings, urls, shared helpers)."""

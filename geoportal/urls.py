@@ -1,0 +1,21 @@
+"""URL configuration of the whole site."""
+
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+
+from geoportal import views
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+]
+
+urlpatterns += i18n_patterns(
+    path("", views.home, name="home"),
+    path("quellen/", views.sources, name="sources"),
+    path("admin/", admin.site.urls),
+    prefix_default_language=False,
+)

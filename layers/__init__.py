@@ -1,0 +1,1 @@
+"""City base layers: districts, addresses, facilities and the layer catalogue."""

@@ -1,0 +1,1 @@
+"""Fibre rollout: providers, their plans, versions and per-address availability."""

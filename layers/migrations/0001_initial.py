@@ -2,8 +2,8 @@
 
 import django.contrib.gis.db.models.fields
 import django.contrib.postgres.fields
-import django.contrib.postgres.operations
 import django.contrib.postgres.indexes
+import django.contrib.postgres.operations
 import django.db.models.deletion
 from django.db import migrations, models
 

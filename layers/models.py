@@ -176,7 +176,7 @@ class BroadbandAtlasValue(models.Model):
     period_label = models.CharField(_("period"), max_length=32)
     segment = models.CharField(_("segment"), max_length=32)
     indicator = models.CharField(_("indicator"), max_length=200)
-    value = models.FloatField(_("value"))
+    value = models.FloatField(_("value"), null=True, help_text=_("Empty where the source has no figure."))
 
     class Meta:
         verbose_name = _("Breitbandatlas figure")

@@ -142,6 +142,6 @@ case "${1:-}" in
     tcp-url)
         echo "postgis://$DBUSER:$(cat "$PGHOME/password")@127.0.0.1:$(cat "$PGHOME/port")/$DBNAME" ;;
     psql)
-        shift; exec as_owner "$BIN/psql" -h "$SOCK" -p "$(cat "$PGHOME/port")" -U "$DBUSER" -d "$DBNAME" "$@" ;;
+        shift; as_owner "$BIN/psql" -h "$SOCK" -p "$(cat "$PGHOME/port")" -U "$DBUSER" -d "$DBNAME" "$@" ;;
     *) echo "usage: $0 start|stop|status|url|tcp-url|psql" >&2; exit 2 ;;
 esac

@@ -16,6 +16,11 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+def env(name: str, default: str = "") -> str:
+    """The variable's value; an empty value counts as unset (as in a copied .env.example)."""
+    return os.environ.get(name) or default
+
+
 def env_bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
     if value is None or value == "":
@@ -28,7 +33,7 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 
 def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
 def env_int(name: str, default: int) -> int:
@@ -107,6 +112,8 @@ if not DATABASE_URL:
         "DATABASE_URL is not set. Use `make run` (it starts a local PostGIS) "
         "or set DATABASE_URL=postgis://user:password@host:5432/dbname"
     )
+if urlsplit(DATABASE_URL).scheme not in {"postgis", "postgres", "postgresql", "pgsql"}:
+    raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL with PostGIS (postgis:// or postgres://)")
 DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL,
@@ -115,8 +122,6 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if not DATABASES["default"]["ENGINE"].endswith("postgis"):
-    raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL with PostGIS (postgis:// or postgres://)")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if os.environ.get("GDAL_LIBRARY_PATH"):
@@ -140,7 +145,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "var" / "static"))
+STATIC_ROOT = Path(env("STATIC_ROOT") or BASE_DIR / "var" / "static")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -150,7 +155,7 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
+MEDIA_ROOT = Path(env("MEDIA_ROOT") or BASE_DIR / "var" / "media")
 MEDIA_URL = "/media/"
 
 # Security headers. HTTPS-only settings switch on behind a TLS proxy.
@@ -199,8 +204,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 PLAN_UPLOAD_MAX_BYTES = env_int("PLAN_UPLOAD_MAX_BYTES", 200 * 1024 * 1024)
 
 # The city this instance serves.
-CITY_NAME = os.environ.get("CITY_NAME", "Mülheim an der Ruhr")
-CITY_AGS = os.environ.get("CITY_AGS", "05117000")
+CITY_NAME = env("CITY_NAME", "Mülheim an der Ruhr")
+CITY_AGS = env("CITY_AGS", "05117000")
 # Storage CRS: ETRS89 / UTM 32N, the official CRS in NRW (metres, exact areas).
 STORAGE_SRID = 25832
 
@@ -209,7 +214,7 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache"
         if not os.environ.get("CACHE_URL")
         else "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": os.environ.get("CACHE_URL", "geoportal"),
+        "LOCATION": env("CACHE_URL", "geoportal"),
     }
 }
 
@@ -218,7 +223,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 

@@ -64,16 +64,12 @@ def facilities_create(
     *, houses: dict[str, Houses], postcodes: dict[str, str], city: str, rng: np.random.Generator
 ) -> list[Facility]:
     """One facility per entry, at a distinct demo address of its Stadtteil."""
-    used: set[tuple[str, int]] = set()
+    keys = sorted({key for _, _, key, _ in FACILITIES})
+    # A few distinct addresses per Stadtteil, drawn once, handed out in list order.
+    picks = {k: list(rng.choice(len(houses[k]), size=min(len(houses[k]), 12), replace=False)) for k in keys}
     rows = []
     for category, name, key, hours in FACILITIES:
-        quarter = houses[key]
-        # Draw until an address not used by another facility turns up (few tries: thousands of addresses).
-        while True:
-            i = int(rng.integers(len(quarter)))
-            if (key, i) not in used or len(used) >= len(quarter):
-                break
-        used.add((key, i))
+        quarter, i = houses[key], int(picks[key].pop(0))
         label = f"{quarter.street[i]} {quarter.number[i]}{quarter.suffix[i]}"
         rows.append(
             Facility(

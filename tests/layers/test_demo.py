@@ -77,6 +77,7 @@ def test_districts_have_real_names_parents_and_partition_the_city(city):
            WHERE a.level = 'stadtteil' AND b.level = 'stadtteil'"""
     )
     assert overlap < 1.0  # square metres, in a city of 91 km²
+    assert _scalar("SELECT bool_and(ST_IsValid(geom)) FROM layers_district WHERE is_demo")
 
 
 def test_every_address_lies_in_the_city_and_its_stadtteil(city):

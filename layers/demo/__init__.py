@@ -1,0 +1,160 @@
+"""Deterministic demo data for the city: districts, streets, addresses, facilities and providers.
+
+No open data holds Mülheim's district polygons, addresses or facilities, so
+the portal generates plausible, clearly labelled (``is_demo=True``) stand-ins
+inside the real city boundary. The same seed always yields the same data:
+every random draw comes from a numpy Generator seeded per step, and nothing
+iterates over hash-ordered collections.
+
+A package rather than one ``demo.py`` module because the parts (districts,
+streets, addresses, facilities, providers) are each a concern of their own.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from django.conf import settings
+from django.db import transaction
+
+from geoportal.errors import GeoportalError, InvalidInputError, NotFoundError
+from layers.demo.addresses import Houses, addresses_assign_districts, houses_copy, houses_place
+from layers.demo.districts import BOROUGHS, QUARTERS, districts_create, quarter_shapes
+from layers.demo.facilities import facilities_create
+from layers.demo.providers import demo_providers_create
+from layers.demo.streets import street_name_pool, street_network
+from layers.models import Address, District, Facility
+from rollout.models import Provider
+
+__all__ = ["DemoDataExists", "DemoReport", "demo_delete", "demo_generate", "demo_providers_create"]
+
+logger = logging.getLogger(__name__)
+
+HOMES_PER_ADDRESS = 90_000 / 35_000  # the city's dwellings per address, roughly
+MIN_ADDRESSES = 500  # below this some Stadtteile would get no address at all
+
+
+class DemoDataExists(GeoportalError, RuntimeError):
+    """Demo data is present and the caller did not ask to replace it."""
+
+    status = 409
+    code = "Conflict"
+
+
+@dataclass(frozen=True)
+class DemoReport:
+    seed: int
+    districts: int
+    streets: int
+    addresses: int
+    homes: int
+    facilities: int
+    providers: int
+    seconds: float
+
+
+def demo_exists() -> bool:
+    return any(m.objects.filter(is_demo=True).exists() for m in (District, Address, Facility, Provider))
+
+
+@transaction.atomic
+def demo_delete() -> int:
+    """Delete every demo record (never a non-demo one); returns the number of rows deleted."""
+    deleted = Address.objects.filter(is_demo=True).delete()[0]
+    deleted += Facility.objects.filter(is_demo=True).delete()[0]
+    deleted += Provider.objects.filter(is_demo=True).delete()[0]
+    # Parents are protected: remove the lowest level first.
+    for level in (District.Level.STATISTICAL, District.Level.QUARTER, District.Level.BOROUGH):
+        deleted += District.objects.filter(is_demo=True, level=level).delete()[0]
+    return deleted
+
+
+def _split(total: int, weights: np.ndarray) -> np.ndarray:
+    """``total`` split in proportion to ``weights`` into integers that add up exactly (largest remainder)."""
+    exact = total * weights / weights.sum()
+    parts = np.floor(exact).astype(int)
+    # Ties broken by position (stable sort), so the split is deterministic.
+    parts[np.argsort(-(exact - parts), kind="stable")[: total - parts.sum()]] += 1
+    return parts
+
+
+def _city_shape() -> tuple[District, shapely.Geometry]:
+    city = District.objects.filter(level=District.Level.CITY, code=settings.CITY_AGS).first()
+    if city is None:
+        raise NotFoundError(f"no city boundary with code {settings.CITY_AGS}: run load_city first")
+    return city, shapely.from_wkb(bytes(city.geom.wkb))
+
+
+def _addresses_generate(
+    *, shapes: dict[str, shapely.Geometry], total: int, seed: int, progress: Callable[[str], None]
+) -> tuple[dict[str, Houses], int]:
+    """Streets and addresses for every Stadtteil, written as they are made; returns them and the street count."""
+    pool = street_name_pool()
+    urbanity = np.array([q.urbanity for q in QUARTERS])
+    counts = _split(total, np.array([shapes[q.key].area * q.density for q in QUARTERS]))
+    # Inner-city quarters have more flats per address than the suburbs.
+    homes = _split(round(total * HOMES_PER_ADDRESS), counts * (0.6 + 0.8 * urbanity))
+    made, streets = {}, 0
+    for i, quarter in enumerate(QUARTERS):
+        # One generator per Stadtteil, seeded from (seed, position): a change in one quarter leaves the others be.
+        rng = np.random.default_rng([seed, i])
+        plot = 14.0 + 8.0 * (1.0 - quarter.urbanity)  # metres of frontage per house
+        network = street_network(shapes[quarter.key], length_needed=counts[i] * 1.25 * plot / 2, names=pool, rng=rng)
+        houses = houses_place(
+            shape=shapes[quarter.key],
+            streets=network,
+            n=int(counts[i]),
+            homes_total=int(homes[i]),
+            urbanity=quarter.urbanity,
+            rng=rng,
+        )
+        houses_copy(houses, postcode=quarter.postcode)
+        made[quarter.key] = houses
+        streets += len(set(houses.street.tolist()))
+        progress(f"  {quarter.name}: {len(network)} streets, {len(houses)} addresses, {int(homes[i])} homes")
+    return made, streets
+
+
+def demo_generate(
+    *, seed: int = 1, addresses: int = 35_000, replace: bool = False, progress: Callable[[str], None] | None = None
+) -> DemoReport:
+    """Generate the whole demo data set in one transaction; ``replace`` first removes earlier demo data."""
+    if addresses < MIN_ADDRESSES:
+        raise InvalidInputError(f"at least {MIN_ADDRESSES} addresses are needed, not {addresses}", where="addresses")
+    progress = progress or (lambda message: logger.info("%s", message))
+    started = time.monotonic()
+    with transaction.atomic():
+        if demo_exists():
+            if not replace:
+                raise DemoDataExists("demo data exists already; replace it explicitly (--replace)")
+            progress(f"deleted {demo_delete()} demo records")
+        city, city_shape = _city_shape()
+        shapes = quarter_shapes(city_shape)
+        quarters = districts_create(city=city, shapes=shapes)
+        progress(f"districts: {len(BOROUGHS)} Stadtbezirke, {len(quarters)} Stadtteile")
+        houses, streets = _addresses_generate(shapes=shapes, total=addresses, seed=seed, progress=progress)
+        assigned = addresses_assign_districts()
+        if assigned != addresses:
+            raise GeoportalError(f"only {assigned} of {addresses} demo addresses lie inside a demo Stadtteil")
+        facilities = facilities_create(
+            houses=houses,
+            postcodes={q.key: q.postcode for q in QUARTERS},
+            city=city.name,
+            rng=np.random.default_rng([seed, len(QUARTERS)]),
+        )
+        providers = demo_providers_create()
+    return DemoReport(
+        seed=seed,
+        districts=len(BOROUGHS) + len(quarters),
+        streets=streets,
+        addresses=addresses,
+        homes=int(sum(int(h.homes.sum()) for h in houses.values())),
+        facilities=len(facilities),
+        providers=len(providers),
+        seconds=round(time.monotonic() - started, 1),
+    )

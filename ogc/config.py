@@ -22,15 +22,16 @@ TEMPLATES = Path(__file__).resolve().parent / "templates" / "pygeoapi"
 CITY_BBOX = [6.80, 51.35, 7.00, 51.47]
 LIMITS = {"default_items": 100, "max_items": 1000, "on_exceed": "throttle"}
 
-_cache: dict[str, object] = {"built": 0.0, "config": None}
+_cache: dict[str, object] = {"built": 0.0, "config": None, "version": 0}
 
 
-def config_get() -> dict:
-    """The current configuration (without server URL: the adapter sets it per host)."""
+def config_get() -> tuple[int, dict]:
+    """The current configuration and its version (the adapter sets the server URL per host)."""
     if _cache["config"] is None or time.monotonic() - _cache["built"] > CONFIG_TTL:
         _cache["config"] = config_build()
         _cache["built"] = time.monotonic()
-    return _cache["config"]
+        _cache["version"] += 1
+    return _cache["version"], _cache["config"]
 
 
 def config_invalidate() -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.contrib.gis.geos import MultiPolygon, Polygon
 
-from geoportal.errors import UnknownCRSError
+from geoportal.errors import InvalidInputError, UnknownCRSError
 
 STORAGE_SRID = 25832
 
@@ -78,7 +78,7 @@ def bbox_geometry(bbox: list[float], crs: SupportedCrs) -> Polygon | MultiPolygo
     minx, miny, maxx, maxy = bbox
     if crs.srid == STORAGE_SRID:
         if minx > maxx:
-            raise UnknownCRSError("the minimum easting is greater than the maximum", where="bbox")
+            raise InvalidInputError("the minimum easting is greater than the maximum", where="bbox")
         polygon = Polygon.from_bbox((minx, miny, maxx, maxy))
         polygon.srid = STORAGE_SRID
         return polygon
@@ -86,11 +86,11 @@ def bbox_geometry(bbox: list[float], crs: SupportedCrs) -> Polygon | MultiPolygo
         minx, miny, maxx, maxy = miny, minx, maxy, maxx
     elif crs.srid == 3857:
         if minx > maxx:
-            raise UnknownCRSError("the minimum easting is greater than the maximum", where="bbox")
+            raise InvalidInputError("the minimum easting is greater than the maximum", where="bbox")
         minx, miny = _mercator_to_lonlat(minx, miny)
         maxx, maxy = _mercator_to_lonlat(maxx, maxy)
     if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90):
-        raise UnknownCRSError("longitude must be within -180..180 and latitude within -90..90", where="bbox")
+        raise InvalidInputError("longitude must be within -180..180 and latitude within -90..90", where="bbox")
     # A box crossing the antimeridian (west edge east of the east edge) is two boxes.
     parts = [(minx, miny, maxx, maxy)] if minx <= maxx else [(minx, miny, 180.0, maxy), (-180.0, miny, maxx, maxy)]
     polygons = [p for p in (_clipped_lonlat_polygon(part) for part in parts) if p is not None]
@@ -102,7 +102,8 @@ def bbox_geometry(bbox: list[float], crs: SupportedCrs) -> Polygon | MultiPolygo
 def _mercator_to_lonlat(x: float, y: float) -> tuple[float, float]:
     x = max(-MERCATOR_MAX, min(MERCATOR_MAX, x))
     y = max(-MERCATOR_MAX, min(MERCATOR_MAX, y))
-    lon = math.degrees(x / EARTH_RADIUS_3857)
+    # Clamp: floating point puts the mercator edge a hair beyond 180°.
+    lon = max(-180.0, min(180.0, math.degrees(x / EARTH_RADIUS_3857)))
     lat = math.degrees(math.atan(math.sinh(y / EARTH_RADIUS_3857)))
     return lon, lat
 

@@ -35,9 +35,9 @@ _apis: dict[tuple, API] = {}
 
 def _api(request: HttpRequest, *, lean: bool) -> API:
     """One API per configuration, base URL and variant; building one per request is what made pygeoapi slow."""
-    config = config_get()
-    base = getattr(settings, "OGC_BASE_URL", "") or request.build_absolute_uri("/ogc").rstrip("/")
-    key = (id(config), base, lean)
+    version, config = config_get()
+    base = settings.OGC_BASE_URL or request.build_absolute_uri("/ogc").rstrip("/")
+    key = (version, base, lean)
     api = _apis.get(key)
     if api is None:
         variant = config_for_items(config) if lean else deepcopy(config)

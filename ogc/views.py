@@ -18,6 +18,7 @@ import pygeoapi.api as core_api
 import pygeoapi.api.itemtypes as itemtypes_api
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csp import get_nonce
 from django.views.decorators.http import require_GET
 from pygeoapi.api import API, APIRequest, apply_gzip
 from pygeoapi.openapi import get_oas
@@ -59,11 +60,23 @@ def _execute(request: HttpRequest, function, *args, lean=False, state=None, chec
             headers, status, content = function(api, api_request, *args)
         finally:
             state_reset(token)
+        if headers.get("Content-Type", "").startswith("text/html") and isinstance(content, str):
+            content = _with_nonce(request, content)
         content = apply_gzip(headers, content)
     response = HttpResponse(content, status=status)
     for key, value in headers.items():
         response[key] = value
     return response
+
+
+def _with_nonce(request: HttpRequest, html: str) -> str:
+    """pygeoapi's pages use inline scripts; our CSP allows scripts that carry the request's nonce.
+
+    Safe because the templates are ours (ogc/templates, pygeoapi's) and Jinja escapes the data.
+    """
+    nonce = get_nonce(request)
+    # str() generates the lazy nonce; the middleware then puts it into the header.
+    return html if nonce is None else html.replace("<script", f'<script nonce="{nonce!s}"')
 
 
 def _bad_request(error: InvalidInputError) -> JsonResponse:

@@ -110,3 +110,18 @@ def test_every_collection_serves_items(client, collection):
 
 def test_unknown_collection_is_404(client):
     get_json(client, "/ogc/collections/nope/items", status=404)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/ogc/", "/ogc/collections", "/ogc/collections/schools", "/ogc/collections/schools/items?limit=3"],
+)
+def test_html_pages_use_vendored_leaflet_and_the_csp_nonce(client, url):
+    response = client.get(url, {"f": "html"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "unpkg.com" not in html
+    assert "cdnjs" not in html
+    assert "<script>" not in html  # every script carries the nonce
+    if "/items" in url:
+        assert "/static/vendor/leaflet-1.9.4/leaflet.js" in html

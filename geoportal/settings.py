@@ -208,6 +208,8 @@ CITY_NAME = env("CITY_NAME", "Mülheim an der Ruhr")
 CITY_AGS = env("CITY_AGS", "05117000")
 # Storage CRS: ETRS89 / UTM 32N, the official CRS in NRW (metres, exact areas).
 STORAGE_SRID = 25832
+# Public base URL of the OGC API (e.g. https://geo.example.org/ogc) behind a proxy; empty: from the request.
+OGC_BASE_URL = env("OGC_BASE_URL").rstrip("/")
 
 CACHES = {
     "default": {
@@ -224,7 +226,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # pygeoapi logs every client error (bad limit, ...) at ERROR with a traceback;
+        # server errors still surface through django.request.
+        "pygeoapi": {"level": "CRITICAL"},
+    },
 }
 
 # gis.W001 asks for GDAL >= 3.9 to block file and network access from

@@ -11,6 +11,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    # OGC API: outside i18n_patterns, clients need stable URLs.
+    path("ogc/", include("ogc.urls")),
 ]
 
 urlpatterns += i18n_patterns(

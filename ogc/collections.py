@@ -1,0 +1,126 @@
+"""The registry of OGC API collections: one small declaration per collection.
+
+A collection names a selector (dotted path to a function ``f(*, user) -> QuerySet``),
+the fields it exposes (statically: pygeoapi builds the provider on every request,
+so nothing here may touch the database) and the catalogue entry (``Layer.slug``)
+that supplies title, abstract, keywords, licence and extents.
+Rollout collections will be added here the same way, over selectors that
+filter by the request's user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import import_module
+from typing import Any
+
+# JSON Schema snippets for the field declarations.
+STRING = {"type": "string"}
+INTEGER = {"type": "integer"}
+BOOLEAN = {"type": "boolean"}
+
+
+@dataclass(frozen=True)
+class Collection:
+    """One feature collection over a selector."""
+
+    id: str
+    selector: str
+    layer: str
+    fields: dict[str, dict[str, Any]]
+    title: str = ""
+    description: str = ""
+    geometry_type: str = "Geometry"
+    # Fields usable in property filters, sortby and CQL2; all exposed fields by default.
+    queryables: tuple[str, ...] | None = None
+    # Optional date/datetime field for ``datetime``; without one the layer's validity period applies.
+    time_field: str | None = None
+    # Count numberMatched on full pages; switch off for very large layers.
+    count: bool = True
+    limits: dict[str, int] = field(default_factory=lambda: {"default_items": 100, "max_items": 1000})
+
+    @property
+    def queryable_fields(self) -> dict[str, dict[str, Any]]:
+        names = self.queryables if self.queryables is not None else tuple(self.fields)
+        return {name: self.fields[name] for name in names}
+
+    def queryset(self, *, user=None):
+        """The selector's QuerySet for ``user``."""
+        return _import(self.selector)(user=user)
+
+
+@cache
+def _import(dotted: str):
+    module, _, name = dotted.rpartition(".")
+    return getattr(import_module(module), name)
+
+
+COLLECTIONS: dict[str, Collection] = {
+    c.id: c
+    for c in [
+        Collection(
+            id="districts",
+            selector="layers.selectors.districts_public",
+            layer="stadtbezirke",
+            title="Districts",
+            geometry_type="MultiPolygon",
+            fields={"code": STRING, "name": STRING, "level": STRING, "parent_id": INTEGER},
+        ),
+        Collection(
+            id="addresses",
+            selector="layers.selectors.addresses_public",
+            layer="adressen",
+            title="Addresses",
+            geometry_type="Point",
+            fields={
+                "street": STRING,
+                "house_number": INTEGER,
+                "house_number_suffix": STRING,
+                "postcode": STRING,
+                "city": STRING,
+                "district_id": INTEGER,
+                "homes": INTEGER,
+            },
+        ),
+        Collection(
+            id="facilities",
+            selector="layers.selectors.facilities_public",
+            layer="einrichtungen",
+            title="Facilities",
+            geometry_type="Point",
+            fields={
+                "name": STRING,
+                "category": STRING,
+                "address": STRING,
+                "opening_hours": STRING,
+                "url": STRING,
+            },
+        ),
+        Collection(
+            id="schools",
+            selector="schools.selectors.schools_public",
+            layer="schulen",
+            title="Schools",
+            geometry_type="Point",
+            fields={
+                "school_number": STRING,
+                "name": STRING,
+                "school_type": STRING,
+                "street": STRING,
+                "postcode": STRING,
+                "city": STRING,
+                "district_id": INTEGER,
+                "pupils": INTEGER,
+                "social_index": INTEGER,
+                "startchancen": BOOLEAN,
+                "is_school": BOOLEAN,
+                "website": STRING,
+            },
+        ),
+    ]
+}
+
+
+def collection_get(collection_id: str) -> Collection | None:
+    return COLLECTIONS.get(collection_id)

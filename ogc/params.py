@@ -1,0 +1,120 @@
+"""Validation of OGC API query parameters, before pygeoapi sees them.
+
+pygeoapi silently drops unknown parameters and handles CRS with pyproj; here
+every parameter is checked (unknown or malformed: a 400 that says which), and
+crs, bbox, bbox-crs and datetime are parsed into a RequestState for the
+provider, which does the work in PostGIS.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, time
+
+from django.http import QueryDict
+from django.utils.dateparse import parse_date, parse_datetime
+
+from geoportal.errors import InvalidInputError
+from ogc.collections import Collection
+from ogc.context import RequestState
+from ogc.crs import bbox_geometry, crs_get
+
+COMMON = {"f", "lang"}
+ITEMS = COMMON | {
+    "limit",
+    "offset",
+    "bbox",
+    "bbox-crs",
+    "crs",
+    "datetime",
+    "properties",
+    "sortby",
+    "skipGeometry",
+    "resulttype",
+    "filter",
+    "filter-lang",
+    "filter-crs",
+}
+ITEM = COMMON | {"crs"}
+# Parsed here and kept from pygeoapi.
+OURS = ("bbox", "bbox-crs", "crs", "datetime")
+
+
+def unknown_check(params: QueryDict, allowed: set[str]) -> None:
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        raise InvalidInputError(
+            f"unknown query parameter(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}", where="query"
+        )
+    repeated = sorted(k for k in params if len(params.getlist(k)) > 1)
+    if repeated:
+        raise InvalidInputError(f"parameter(s) given more than once: {', '.join(repeated)}", where="query")
+
+
+def items_parse(params: QueryDict, collection: Collection, *, user, url: str) -> tuple[RequestState, QueryDict]:
+    """The state for the provider and the parameters left for pygeoapi."""
+    unknown_check(params, ITEMS | set(collection.queryable_fields))
+    crs = crs_get(params.get("crs"))
+    bbox, empty = None, False
+    if params.get("bbox") is not None:
+        bbox = bbox_geometry(bbox_parse(params["bbox"]), crs_get(params.get("bbox-crs")))
+        empty = bbox is None
+    elif params.get("bbox-crs") is not None:
+        raise InvalidInputError("bbox-crs given without bbox", where="bbox-crs")
+    start, end = datetime_parse(params["datetime"]) if params.get("datetime") is not None else (None, None)
+    state = RequestState(
+        user=user,
+        crs=crs,
+        bbox=bbox,
+        bbox_empty=empty,
+        start=start,
+        end=end,
+        has_datetime=params.get("datetime") is not None,
+        items_url=url,
+        query=tuple((k, v) for k, v in params.items() if k != "offset"),
+    )
+    left = params.copy()
+    for name in OURS:
+        left.pop(name, None)
+    return state, left
+
+
+def bbox_parse(text: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise InvalidInputError(f"bbox must be 4 or 6 comma-separated numbers, not {text!r}", where="bbox") from None
+    if len(values) not in (4, 6) or not all(math.isfinite(v) for v in values):
+        raise InvalidInputError(f"bbox must be 4 or 6 comma-separated finite numbers, not {text!r}", where="bbox")
+    if len(values) == 6:
+        values = [values[0], values[1], values[3], values[4]]
+    if values[1] > values[3]:
+        raise InvalidInputError("the lower bound of bbox is greater than the upper", where="bbox")
+    return values
+
+
+def datetime_parse(text: str) -> tuple[datetime | None, datetime | None]:
+    """An RFC 3339 instant or interval (``start/end``, ``..`` or empty for open) as a closed interval."""
+    if "/" in text:
+        first, _, second = text.partition("/")
+        start = None if first in ("", "..") else _instant(first, end=False)
+        end = None if second in ("", "..") else _instant(second, end=True)
+        if start is None and end is None and first == second == "":
+            raise InvalidInputError("datetime interval has no bounds", where="datetime")
+        if start and end and start > end:
+            raise InvalidInputError("datetime interval ends before it starts", where="datetime")
+        return start, end
+    return _instant(text, end=False), _instant(text, end=True)
+
+
+def _instant(text: str, *, end: bool) -> datetime:
+    try:
+        value = parse_datetime(text)
+        if value is None and parse_date(text) is not None:
+            # A date stands for the whole day.
+            value = datetime.combine(parse_date(text), time.max if end else time.min)
+    except ValueError:
+        value = None
+    if value is None:
+        raise InvalidInputError(f"datetime {text!r} is not an RFC 3339 date or date-time", where="datetime")
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,0 +1,181 @@
+"""pygeoapi feature provider over the apps' selectors and the Django ORM.
+
+pygeoapi instantiates a provider on every request, so ``__init__`` only reads
+the static collection declaration: no database work, no pyproj. Queries run
+through the collection's selector (so role rules apply here as everywhere),
+geometries are transformed and serialised to GeoJSON by PostGIS
+(ST_Transform with integer SRIDs, ST_AsGeoJSON) in the same statement.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+from django.contrib.gis.db.models import GeometryField
+from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
+from django.db.models import F, Func, Q, QuerySet
+from pygeoapi.provider.base import (
+    BaseProvider,
+    ProviderInvalidQueryError,
+    ProviderItemNotFoundError,
+)
+
+from ogc import filters
+from ogc.collections import Collection, collection_get
+from ogc.context import RequestState, state_get
+from ogc.crs import STORAGE_SRID, SupportedCrs
+
+GEOMETRY = "ogc_geometry"
+
+
+class SelectorProvider(BaseProvider):
+    """Features of one registered collection (``data`` is the collection id)."""
+
+    def __init__(self, provider_def: dict) -> None:
+        # BaseProvider.__init__ would build a pyproj CRS on every request; set
+        # the attributes pygeoapi reads ourselves instead.
+        self.name = provider_def["name"]
+        self.type = provider_def["type"]
+        self.data = provider_def["data"]
+        self.collection: Collection = collection_get(self.data)
+        if self.collection is None:
+            raise RuntimeError(f"no collection {self.data!r} in ogc.collections")
+        self.options = provider_def.get("options") or {}
+        self.editable = False
+        self.count = self.collection.count
+        self.id_field = "id"
+        self.uri_field = self.title_field = self.time_field = None
+        self.x_field = self.y_field = self.z_field = None
+        self.properties = []
+        self.file_types = []
+        self.include_extra_query_parameters = False
+        self.filename = None
+        self.axes = []
+        self.crs = None
+        self.num_bands = None
+        self._fields = dict(self.collection.fields)
+
+    def get_fields(self) -> dict:
+        return self._fields
+
+    def query(
+        self,
+        offset: int = 0,
+        limit: int = 10,
+        resulttype: str = "results",
+        properties: list | None = None,
+        sortby: list | None = None,
+        select_properties: list | None = None,
+        skip_geometry: bool = False,
+        filterq=None,
+        **kwargs,
+    ) -> dict:
+        state = state_get()
+        qs = self._filtered(state, properties or [], filterq)
+        if resulttype == "hits":
+            return {"type": "FeatureCollection", "features": [], "numberMatched": qs.count(), "numberReturned": 0}
+        qs = qs.order_by(*self._ordering(sortby or []))
+        names = list(select_properties or self.collection.fields)
+        # One row more than asked tells whether a next page exists without counting.
+        rows = list(self._values(qs, names, state.crs, skip_geometry)[offset : offset + limit + 1])
+        more = len(rows) > limit
+        rows = rows[:limit]
+        result = {
+            "type": "FeatureCollection",
+            "features": [self._feature(row, names) for row in rows],
+            "numberReturned": len(rows),
+        }
+        matched = self._number_matched(qs, offset=offset, returned=len(rows), more=more)
+        if matched is not None:
+            result["numberMatched"] = matched
+        return result
+
+    def get(self, identifier, **kwargs) -> dict:
+        try:
+            pk = int(identifier)
+        except (TypeError, ValueError):
+            raise ProviderItemNotFoundError(user_msg=f"no feature {identifier!r}") from None
+        state = state_get()
+        names = list(self.collection.fields)
+        qs = self.collection.queryset(user=state.user).filter(pk=pk)
+        row = self._values(qs, names, state.crs, skip_geometry=False).first()
+        if row is None:
+            raise ProviderItemNotFoundError(user_msg=f"no feature {identifier!r}")
+        return self._feature(row, names)
+
+    def _filtered(self, state: RequestState, properties: list, filterq) -> QuerySet:
+        qs = self.collection.queryset(user=state.user)
+        if state.bbox_empty:
+            return qs.none()
+        if state.bbox is not None:
+            qs = qs.filter(geom__intersects=state.bbox)
+        if state.has_datetime:
+            qs = self._in_time(qs, state)
+        for name, value in properties:
+            qs = qs.filter(**{name: self._typed(name, value)})
+        if filterq is not None:
+            qs = qs.filter(filters.to_q(filterq, self.collection))
+        return qs
+
+    def _in_time(self, qs: QuerySet, state: RequestState) -> QuerySet:
+        if self.collection.time_field:
+            condition = Q()
+            if state.start is not None:
+                condition &= Q(**{f"{self.collection.time_field}__gte": state.start})
+            if state.end is not None:
+                condition &= Q(**{f"{self.collection.time_field}__lte": state.end})
+            return qs.filter(condition)
+        # Without a time field the whole layer is valid over the catalogue's period.
+        valid_from, valid_until = self.options.get("valid_from"), self.options.get("valid_until")
+        if (state.end is not None and valid_from and state.end.date() < date.fromisoformat(valid_from)) or (
+            state.start is not None and valid_until and state.start.date() > date.fromisoformat(valid_until)
+        ):
+            return qs.none()
+        return qs
+
+    def _typed(self, name: str, value: str):
+        kind = self.collection.fields[name].get("type")
+        if kind == "integer":
+            try:
+                return int(value)
+            except ValueError:
+                raise ProviderInvalidQueryError(user_msg=f"{name} must be a whole number, not {value!r}") from None
+        if kind == "boolean":
+            if value.lower() not in {"true", "false"}:
+                raise ProviderInvalidQueryError(user_msg=f"{name} must be true or false, not {value!r}")
+            return value.lower() == "true"
+        return value
+
+    def _ordering(self, sortby: list) -> list[str]:
+        order = [("-" if s["order"] == "-" else "") + s["property"] for s in sortby]
+        # The primary key last keeps paging stable whatever the sort.
+        return [*order, "pk"]
+
+    def _number_matched(self, qs: QuerySet, *, offset: int, returned: int, more: bool) -> int | None:
+        if not more and (returned or offset == 0):
+            return offset + returned
+        return qs.count() if self.count else None
+
+    @staticmethod
+    def _values(qs: QuerySet, names: list[str], crs: SupportedCrs, skip_geometry: bool) -> QuerySet:
+        if skip_geometry:
+            return qs.values("pk", *names)
+        geometry = F("geom") if crs.srid == STORAGE_SRID else Transform("geom", crs.srid)
+        if crs.lat_first:
+            geometry = Func(geometry, function="ST_FlipCoordinates", output_field=GeometryField(srid=crs.srid))
+        return qs.values("pk", *names, **{GEOMETRY: AsGeoJSON(geometry, precision=crs.precision)})
+
+    @staticmethod
+    def _feature(row: dict, names: list[str]) -> dict:
+        geometry = row.get(GEOMETRY)
+        properties = {}
+        for name in names:
+            value = row[name]
+            properties[name] = value.isoformat() if isinstance(value, date | datetime) else value
+        return {
+            "type": "Feature",
+            "id": row["pk"],
+            "geometry": json.loads(geometry) if geometry else None,
+            "properties": properties,
+        }

@@ -1,0 +1,186 @@
+"""Django adapter of pygeoapi, modelled on ``pygeoapi.django_.views``, with what that module lacks.
+
+``pygeoapi.django_`` builds an API object from a static config in settings on
+every request. This adapter calls the same ``pygeoapi.api`` functions but
+keeps one API object per configuration and host (the configuration comes
+from the catalogue, see ogc.config), checks query parameters first (400 for
+unknown or malformed ones), does CRS, bbox and datetime itself (ogc.params,
+PostGIS) and serves features as application/geo+json with a Content-Crs header.
+"""
+
+from __future__ import annotations
+
+import json
+from copy import deepcopy
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import pygeoapi.api as core_api
+import pygeoapi.api.itemtypes as itemtypes_api
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csp import get_nonce
+from django.views.decorators.http import require_GET
+from pygeoapi.api import API, APIRequest, apply_gzip
+from pygeoapi.openapi import get_oas
+
+from geoportal.errors import InvalidInputError
+from ogc import params
+from ogc.collections import collection_get
+from ogc.config import config_for_items, config_get
+from ogc.context import RequestState, state_reset, state_set
+from ogc.crs import crs_get
+
+GEOJSON = "application/geo+json"
+_apis: dict[tuple, API] = {}
+
+
+def _api(request: HttpRequest, *, lean: bool) -> API:
+    """One API per configuration, base URL and variant; building one per request is what made pygeoapi slow."""
+    version, config = config_get()
+    base = settings.OGC_BASE_URL or request.build_absolute_uri("/ogc").rstrip("/")
+    key = (version, base, lean)
+    api = _apis.get(key)
+    if api is None:
+        variant = config_for_items(config) if lean else deepcopy(config)
+        variant["server"]["url"] = base
+        if len(_apis) > 64:
+            _apis.clear()
+        api = _apis[key] = API(variant, {})
+    return api
+
+
+def _execute(request: HttpRequest, function, *args, lean=False, state=None, check_format=True) -> HttpResponse:
+    api = _api(request, lean=lean)
+    api_request = APIRequest.from_django(request, api.locales)
+    if check_format and not api_request.is_valid():
+        headers, status, content = api.get_format_exception(api_request)
+    else:
+        token = state_set(state or RequestState(user=request.user))
+        try:
+            headers, status, content = function(api, api_request, *args)
+        finally:
+            state_reset(token)
+        if headers.get("Content-Type", "").startswith("text/html") and isinstance(content, str):
+            content = _with_nonce(request, content)
+        content = apply_gzip(headers, content)
+    response = HttpResponse(content, status=status)
+    for key, value in headers.items():
+        response[key] = value
+    return response
+
+
+def _with_nonce(request: HttpRequest, html: str) -> str:
+    """pygeoapi's pages use inline scripts; our CSP allows scripts that carry the request's nonce.
+
+    Safe because the templates are ours (ogc/templates, pygeoapi's) and Jinja escapes the data.
+    """
+    nonce = get_nonce(request)
+    # str() generates the lazy nonce; the middleware then puts it into the header.
+    return html if nonce is None else html.replace("<script", f'<script nonce="{nonce!s}"')
+
+
+def _bad_request(error: InvalidInputError) -> JsonResponse:
+    return JsonResponse({"code": error.code, "description": str(error)}, status=error.status)
+
+
+def _checked(request: HttpRequest, allowed: set[str]) -> JsonResponse | None:
+    try:
+        params.unknown_check(request.GET, allowed)
+    except InvalidInputError as error:
+        return _bad_request(error)
+    return None
+
+
+@require_GET
+def landing_page(request: HttpRequest) -> HttpResponse:
+    return _checked(request, params.COMMON) or _execute(request, core_api.landing_page)
+
+
+@require_GET
+def conformance(request: HttpRequest) -> HttpResponse:
+    return _checked(request, params.COMMON) or _execute(request, core_api.conformance)
+
+
+@require_GET
+def openapi(request: HttpRequest) -> HttpResponse:
+    api = _api(request, lean=False)
+    if not api.openapi:
+        # Generated on first use per configuration; it instantiates every provider.
+        api.openapi = get_oas(api.config, fail_on_invalid_collection=False)
+    return _execute(request, core_api.openapi_)
+
+
+@require_GET
+def collections(request: HttpRequest, collection_id: str | None = None) -> HttpResponse:
+    return _checked(request, params.COMMON) or _execute(request, core_api.describe_collections, collection_id)
+
+
+@require_GET
+def queryables(request: HttpRequest, collection_id: str) -> HttpResponse:
+    return _checked(request, params.COMMON | {"profile"}) or _execute(
+        request, itemtypes_api.get_collection_queryables, collection_id
+    )
+
+
+@require_GET
+def items(request: HttpRequest, collection_id: str) -> HttpResponse:
+    collection = collection_get(collection_id)
+    if collection is None:
+        return _execute(request, itemtypes_api.get_collection_items, collection_id, lean=True)
+    try:
+        state, left = params.items_parse(request.GET, collection, user=request.user, url="")
+    except InvalidInputError as error:
+        return _bad_request(error)
+    request.GET = left
+    response = _execute(
+        request, itemtypes_api.get_collection_items, collection_id, lean=True, state=state, check_format=False
+    )
+    return _features_finish(response, state, links=True)
+
+
+@require_GET
+def item(request: HttpRequest, collection_id: str, item_id: str) -> HttpResponse:
+    try:
+        params.unknown_check(request.GET, params.ITEM)
+        state = RequestState(user=request.user, crs=crs_get(request.GET.get("crs")))
+    except InvalidInputError as error:
+        return _bad_request(error)
+    left = request.GET.copy()
+    left.pop("crs", None)
+    request.GET = left
+    response = _execute(request, itemtypes_api.get_collection_item, collection_id, item_id, lean=True, state=state)
+    return _features_finish(response, state, links=False)
+
+
+def _features_finish(response: HttpResponse, state: RequestState, *, links: bool) -> HttpResponse:
+    """GeoJSON media type, Content-Crs, and paging links that keep the parameters pygeoapi did not see."""
+    if response.status_code != 200:
+        return response
+    response["Content-Crs"] = f"<{state.crs.uri}>"
+    if not response.get("Content-Type", "").startswith("application/json"):
+        return response
+    response["Content-Type"] = GEOJSON
+    if links and response.get("Content-Encoding") is None:
+        content = json.loads(response.content)
+        content["links"] = _links_fixed(content, state)
+        response.content = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+    return response
+
+
+def _links_fixed(content: dict, state: RequestState) -> list[dict]:
+    matched = content.get("numberMatched")
+    fixed = []
+    for link in content.get("links", []):
+        parts = urlsplit(link["href"])
+        if not parts.path.endswith("/items"):
+            fixed.append(link)
+            continue
+        own = dict(parse_qsl(parts.query))
+        offset = int(own.get("offset", 0))
+        # pygeoapi offers "next" whenever a page is full, even the last one.
+        if link["rel"] == "next" and matched is not None and offset >= matched:
+            continue
+        query = dict(state.query)
+        query.update({k: v for k, v in own.items() if k in ("f", "offset")})
+        fixed.append({**link, "href": parts._replace(query=urlencode(query)).geturl()})
+    return fixed

@@ -1,0 +1,41 @@
+"""Regenerate ogc/templates/pygeoapi/ from the installed pygeoapi's templates.
+
+pygeoapi's HTML templates load Leaflet, its plugins and Bootstrap from CDNs;
+our pages load nothing from other hosts (CSP). This copies the few templates
+that do and points them at the vendored Leaflet (/static/vendor/leaflet-1.9.4/),
+dropping the plugins we do not ship. Run after upgrading pygeoapi:
+    .venv/bin/python scripts/ogc_templates.py
+"""
+
+import re
+from pathlib import Path
+
+import pygeoapi
+
+SOURCE = Path(pygeoapi.__file__).parent / "templates"
+TARGET = Path(__file__).resolve().parent.parent / "ogc" / "templates" / "pygeoapi"
+LEAFLET = "/static/vendor/leaflet-1.9.4"
+
+PATCHES = [
+    (r"https://unpkg\.com/leaflet@[\d.]+/dist/leaflet\.css", f"{LEAFLET}/leaflet.css"),
+    (r"https://unpkg\.com/leaflet@[\d.]+/dist/leaflet\.js", f"{LEAFLET}/leaflet.js"),
+    # Plugins and styles we do not vendor: drop the lines that load them.
+    (r"\s*<(link|script)[^>]*https://(unpkg\.com|cdnjs\.cloudflare\.com)/[^>]*>(</script>)?", ""),
+    # Without the markercluster plugin, a plain feature group.
+    (r"L\.markerClusterGroup\(\{[^}]*\}\)", "L.featureGroup()"),
+]
+FILES = ["_base.html", "collections/collection.html", "collections/items/index.html", "collections/items/item.html"]
+
+
+def main() -> None:
+    for name in FILES:
+        text = (SOURCE / name).read_text(encoding="utf-8")
+        for pattern, replacement in PATCHES:
+            text = re.sub(pattern, replacement, text)
+        target = TARGET / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -6,12 +6,15 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from geoportal import views
+from ogc import views as ogc_views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     # OGC API: outside i18n_patterns, clients need stable URLs.
+    # The landing page answers at /ogc as well: QGIS and others do not follow a redirect to /ogc/.
+    path("ogc", ogc_views.landing_page, name="ogc-landing"),
     path("ogc/", include("ogc.urls")),
 ]
 

@@ -54,9 +54,10 @@ system_packages_run() {
     apt_install "${pkgs[@]}"
 }
 
-# What the tests need on top: a real headless browser for the page tests.
+# What the tests need on top of the run-time packages.
 system_packages_test() {
-    apt_install chromium fonts-dejavu-core
+    # chromium for page tests; python3-qgis (system Python) as a real OGC API client.
+    apt_install chromium fonts-dejavu-core python3-qgis
 }
 
 # find_python: a Python >= 3.12 (pygeoapi 0.24 and Django 6 need it).

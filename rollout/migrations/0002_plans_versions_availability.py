@@ -2,9 +2,10 @@
 
 import django.contrib.gis.db.models.fields
 import django.db.models.deletion
-import rollout.models
 from django.conf import settings
 from django.db import migrations, models
+
+import rollout.models
 
 
 class Migration(migrations.Migration):

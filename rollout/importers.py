@@ -12,6 +12,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import numpy as np
 import shapely
 from django.utils import timezone
 from pyproj import CRS, Transformer
@@ -111,7 +112,7 @@ class FeatureValidator:
 
     def _prepare_geometry_source(self) -> bool:
         """Work out where geometries come from and set up the CRS transformation; False if impossible."""
-        has_geoms = any(g is not None for g in self.table.geoms)
+        has_geoms = self.table.spatial
         crs = self.table.crs
         if not has_geoms and "wkt" in self.columns:
             crs = self.columns.get("crs") or crs
@@ -163,6 +164,16 @@ class FeatureValidator:
             self.report.error("empty geometry", row=index, field="geometry", expected="a polygon")
             return False
         geom = shapely.transform(geom, lambda xy: _stack(self.transformer.transform(xy[:, 0], xy[:, 1])))
+        if not np.isfinite(shapely.get_coordinates(geom)).all():
+            # GDAL falls back to WGS 84 for a CRS it does not know; metre coordinates then do not transform.
+            self.report.error(
+                "coordinates do not fit the coordinate reference system",
+                row=index,
+                field="crs",
+                value=self.table.crs,
+                expected="the CRS the coordinates are in, e.g. EPSG:25832",
+            )
+            return False
         if isinstance(geom, shapely.Point):
             return self._place_by_point(geom, index, feature)
         geom = self._repair(geom, index)
@@ -300,8 +311,6 @@ class FeatureValidator:
 
 
 def _stack(xy: tuple) -> Any:
-    import numpy as np
-
     return np.column_stack(xy)
 
 

@@ -75,6 +75,7 @@ class RawTable:
     geoms: list[shapely.Geometry | None]
     crs: str | None
     columns: list[str]
+    spatial: bool = False  # read from a spatial format: geometries come from the file, even if some are empty
 
 
 def read_plan_file(path: Path, *, original_name: str, report: Report) -> RawTable | None:
@@ -132,7 +133,7 @@ def _read_ogr(source: str, *, original_name: str, report: Report) -> RawTable | 
     crs = frame.crs.to_string() if frame.crs is not None else None
     columns = [c for c in frame.columns if c != frame.geometry.name]
     rows = frame[columns].astype(object).where(frame[columns].notna(), None).to_dict("records")
-    return RawTable(rows=rows, geoms=list(frame.geometry.values), crs=crs, columns=columns)
+    return RawTable(rows=rows, geoms=list(frame.geometry.values), crs=crs, columns=columns, spatial=True)
 
 
 def _gdal_hint(exc: Exception) -> str:

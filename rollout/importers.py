@@ -86,6 +86,7 @@ class FeatureValidator:
         self.table = table
         self.columns = mapping
         self.city = city
+        shapely.prepare(city)  # many features test against the same boundary
         self.report = report
         self.today = timezone.localdate()
         self.transformer = None
@@ -182,6 +183,8 @@ class FeatureValidator:
         if not geom.intersects(self.city):
             self.report.error("feature lies outside the city", row=index, field="geometry", expected="within the city")
             return False
+        if not self.city.contains(geom):
+            self.report.warning("feature extends beyond the city", row=index, field="geometry")
         if feature is not None:
             feature["geom"] = f"SRID={SRID};{shapely.to_wkt(geom, rounding_precision=3)}"
         return True

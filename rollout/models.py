@@ -12,6 +12,7 @@ from django.core.validators import RegexValidator
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from geoportal.errors import InvalidInputError
 from layers.models import SRID
 from rollout.stages import Funding, Stage, TargetGroup, Technology
 
@@ -197,6 +198,12 @@ class PlanArea(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} {self.key}"
+
+    def save(self, *args, **kwargs) -> None:
+        # Versions are history: a changed plan is a new version, never an edited area.
+        if not self._state.adding:
+            raise InvalidInputError("plan areas are immutable; hand in a new plan version instead")
+        super().save(*args, **kwargs)
 
 
 class Availability(models.Model):

@@ -2,8 +2,10 @@
 
 from datetime import date, timedelta
 
+import pytest
 from django.utils import timezone
 
+from geoportal.errors import InvalidInputError
 from rollout import selectors
 from rollout.diff import plan_diff, snapshot_of_version
 from tests.factories import PlanAreaFactory, PlanVersionFactory, ProviderFactory, planner, square
@@ -70,3 +72,11 @@ def test_track_record_counts_slips_and_cancellations(db):
     assert record["versions"] == 2
     assert record["slipped"] == [{"version": 2, "key": "A", "old": "2028-01-01", "new": "2028-07-01"}]
     assert record["cancelled"] == [{"version": 2, "key": "B", "old": "planned", "new": "cancelled"}]
+
+
+def test_plan_areas_cannot_be_edited(db):
+    _, v1, *_ = make_history()
+    area = v1.areas.first()
+    area.stage = "bookable"
+    with pytest.raises(InvalidInputError, match="immutable"):
+        area.save()

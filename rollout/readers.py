@@ -130,10 +130,14 @@ def _read_ogr(source: str, *, original_name: str, report: Report) -> RawTable | 
     except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
         report.error("unreadable file", field="file", value=original_name, expected=_gdal_hint(exc))
         return None
-    crs = frame.crs.to_string() if frame.crs is not None else None
-    columns = [c for c in frame.columns if c != frame.geometry.name]
+    if len(layers) > 1:
+        report.warning("file holds several layers; only the first was read", field="file", value=layers[0][0])
+    spatial = hasattr(frame, "geometry")  # an attribute-only layer comes back as a plain DataFrame
+    crs = frame.crs.to_string() if spatial and frame.crs is not None else None
+    columns = [c for c in frame.columns if not spatial or c != frame.geometry.name]
     rows = frame[columns].astype(object).where(frame[columns].notna(), None).to_dict("records")
-    return RawTable(rows=rows, geoms=list(frame.geometry.values), crs=crs, columns=columns, spatial=True)
+    geoms = list(frame.geometry.values) if spatial else [None] * len(rows)
+    return RawTable(rows=rows, geoms=geoms, crs=crs, columns=columns, spatial=spatial)
 
 
 def _gdal_hint(exc: Exception) -> str:

@@ -215,3 +215,47 @@ def test_planner_rejects(provider, plans):
     submission = submit(provider, plans / "valid" / "areas.geojson")
     rejected = submission_reject(submission=submission, by=planner(), reason="wrong quarter")
     assert (rejected.state, rejected.decision_note) == ("rejected", "wrong quarter")
+
+
+def test_passed_quota_deadline_is_fine_once_building(provider, plans):
+    # given an area under construction whose sign-up deadline has passed (it was met)
+    path = plans / "building.csv"
+    wkt = "POLYGON((349000 5699000,351000 5699000,351000 5701000,349000 5701000,349000 5699000))"
+    path.write_text(
+        f"id;status;technologie;quartal;frist;wkt\nX;im Bau;FTTH;Q3/2028;01.01.2024;{wkt}\n", encoding="utf-8"
+    )
+    submission = submit(provider, path, mapping={"crs": "EPSG:25832"})
+    assert submission.state == PlanSubmission.State.RECEIVED, submission.report
+
+
+def test_expired_quota_deadline_in_pre_marketing_is_refused(provider, plans):
+    path = plans / "premarketing.csv"
+    wkt = "POLYGON((349000 5699000,351000 5699000,351000 5701000,349000 5701000,349000 5699000))"
+    header = "id;status;technologie;quartal;quote;frist;wkt\n"
+    path.write_text(header + f"X;Vorvermarktung;FTTH;Q3/2028;40;01.01.2024;{wkt}\n", encoding="utf-8")
+    submission = submit(provider, path, mapping={"crs": "EPSG:25832"})
+    assert "quota_deadline lies in the past" in messages(submission)
+
+
+def test_geopackage_with_attribute_table_of_addresses(provider, plans, tmp_path):
+    # given a GeoPackage layer without geometry that lists addresses
+    import pandas as pd
+    import pyogrio
+
+    address = AddressFactory(street="Schloßstraße", house_number=7, postcode="45468")
+    frame = pd.DataFrame(
+        {
+            "gebiet": ["L"],
+            "strasse": ["Schloßstr."],
+            "hausnummer": ["7"],
+            "plz": ["45468"],
+            "status": ["geplant"],
+            "technologie": ["FTTH"],
+            "quartal": ["Q2/2029"],
+        }
+    )
+    path = tmp_path / "list.gpkg"
+    pyogrio.write_dataframe(frame, path, driver="GPKG")
+    submission = submit(provider, path)
+    assert submission.state == PlanSubmission.State.RECEIVED, submission.report
+    assert submission.features[0]["addresses"] == [address.pk]

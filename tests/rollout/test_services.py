@@ -125,14 +125,19 @@ INVALID = [
 
 @pytest.mark.parametrize(("name", "message"), INVALID)
 def test_broken_file_is_invalid_and_changes_no_plan(provider, plans, name, message, settings):
+    # given a published plan
+    AddressFactory(geom=Point(350000, 5700000, srid=25832))
+    version = submission_accept(submission=submit(provider, plans / "valid" / "areas.geojson"), by=None)
+    plan_version_publish(version=version, by=None)
+    before = (PlanVersion.objects.count(), PlanArea.objects.count(), list(Availability.objects.values()))
     mapping = {"crs": "EPSG:25832"} if name.endswith(".csv") and name != "missing_crs.csv" else None
     # when a broken file is handed in
     submission = submit(provider, plans / "invalid" / name, mapping=mapping)
     # then it is kept as invalid with the expected message, and no plan table changed
     assert submission.state == PlanSubmission.State.INVALID
     assert message in messages(submission), submission.report
-    assert submission.features == []
-    assert (PlanVersion.objects.count(), PlanArea.objects.count(), Availability.objects.count()) == (0, 0, 0)
+    assert (submission.features, submission.diff) == ([], {})
+    assert (PlanVersion.objects.count(), PlanArea.objects.count(), list(Availability.objects.values())) == before
     with pytest.raises(InvalidInputError, match="only received"):
         submission_accept(submission=submission, by=None)
 

@@ -1,8 +1,20 @@
-"""Models of the fibre rollout domain."""
+"""Models of the fibre rollout domain.
 
+A provider hands in a file (PlanSubmission); an accepted submission becomes an
+immutable PlanVersion with its PlanAreas (polygons or explicit address lists).
+Availability is derived from the current *published* versions only and is
+therefore public data; unpublished plans never reach that table.
+"""
+
+from django.conf import settings
+from django.contrib.gis.db import models
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from geoportal.errors import InvalidInputError
+from layers.models import SRID
+from rollout.stages import Funding, Stage, TargetGroup, Technology
 
 
 class Provider(models.Model):
@@ -18,6 +30,11 @@ class Provider(models.Model):
     )
     website = models.URLField(_("website"), blank=True)
     is_demo = models.BooleanField(_("demo data"), default=False, help_text=_("A fictional provider of the demo data."))
+    may_self_publish = models.BooleanField(
+        _("may publish itself"),
+        default=False,
+        help_text=_("The city allows this provider's members to publish their accepted plan versions."),
+    )
 
     class Meta:
         verbose_name = _("provider")
@@ -26,3 +43,189 @@ class Provider(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ProviderMembership(models.Model):
+    """A user account acting for a provider: sees and submits that provider's unpublished plans."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="provider_memberships")
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="memberships")
+
+    class Meta:
+        verbose_name = _("provider membership")
+        verbose_name_plural = _("provider memberships")
+        constraints = [models.UniqueConstraint(fields=["user", "provider"], name="membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.provider}"
+
+
+class FieldMapping(models.Model):
+    """A provider's saved column mapping (canonical field → column in their export), reused next quarter."""
+
+    provider = models.OneToOneField(Provider, on_delete=models.CASCADE, related_name="field_mapping")
+    mapping = models.JSONField(_("mapping"), default=dict)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("field mapping")
+        verbose_name_plural = _("field mappings")
+
+    def __str__(self) -> str:
+        return f"mapping of {self.provider}"
+
+
+def submission_upload_to(instance: "PlanSubmission", filename: str) -> str:
+    return f"submissions/{instance.provider.slug}/{instance.received_at:%Y/%m}/{filename}"
+
+
+class PlanSubmission(models.Model):
+    """One uploaded file, kept as received, with its validation report and its diff against the current plan."""
+
+    class State(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        INVALID = "invalid", _("Invalid")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+        SUPERSEDED = "superseded", _("Superseded")
+
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="submissions")
+    file = models.FileField(_("file"), upload_to=submission_upload_to, max_length=500, blank=True)
+    original_name = models.CharField(_("original file name"), max_length=255)
+    size = models.BigIntegerField(_("size in bytes"), default=0)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.RECEIVED)
+    report = models.JSONField(_("validation report"), default=list, blank=True)
+    diff = models.JSONField(_("diff against the current plan"), default=dict, blank=True)
+    features = models.JSONField(
+        _("validated features"), default=list, blank=True, help_text=_("Normalised rows, EWKT in EPSG:25832.")
+    )
+    mapping = models.JSONField(_("field mapping used"), default=dict, blank=True)
+    received_at = models.DateTimeField(_("received"))
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decision_note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("plan submission")
+        verbose_name_plural = _("plan submissions")
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.original_name} ({self.state})"
+
+
+class PlanVersion(models.Model):
+    """An accepted plan of one provider. Never overwritten: a new submission makes a new version."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="plan_versions")
+    number = models.PositiveIntegerField(_("version"))
+    submission = models.OneToOneField(
+        PlanSubmission, null=True, blank=True, on_delete=models.PROTECT, related_name="version"
+    )
+    accepted_at = models.DateTimeField(_("accepted"))
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("plan version")
+        verbose_name_plural = _("plan versions")
+        ordering = ["provider", "-number"]
+        constraints = [models.UniqueConstraint(fields=["provider", "number"], name="planversion_unique_number")]
+        indexes = [models.Index(fields=["provider", "published_at"], name="planversion_published")]
+
+    def __str__(self) -> str:
+        return f"{self.provider} v{self.number}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+
+class PlanArea(models.Model):
+    """One area of a plan version: a polygon, or an explicit list of addresses, with its attributes."""
+
+    class Precision(models.TextChoices):
+        DAY = "day", _("day")
+        QUARTER = "quarter", _("quarter")
+
+    version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="areas")
+    key = models.CharField(_("provider's identifier"), max_length=100)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    geom = models.MultiPolygonField(_("area"), srid=SRID, null=True, blank=True)
+    addresses = models.ManyToManyField("layers.Address", blank=True, related_name="plan_areas")
+    stage = models.CharField(_("stage"), max_length=32, choices=Stage.choices)
+    technology = models.CharField(_("technology"), max_length=16, choices=Technology.choices)
+    max_down_mbits = models.PositiveIntegerField(_("max. download (Mbit/s)"), null=True, blank=True)
+    max_up_mbits = models.PositiveIntegerField(_("max. upload (Mbit/s)"), null=True, blank=True)
+    expected_date = models.DateField(_("expected"), null=True, blank=True, help_text=_("First day of a quarter."))
+    expected_precision = models.CharField(_("precision"), max_length=8, choices=Precision.choices, blank=True)
+    quota_percent = models.PositiveSmallIntegerField(_("sign-up quota (%)"), null=True, blank=True)
+    quota_deadline = models.DateField(_("sign-up deadline"), null=True, blank=True)
+    cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
+    funding = models.CharField(_("funding"), max_length=16, choices=Funding.choices, default=Funding.OWN)
+    subsidy_programme = models.CharField(_("subsidy programme"), max_length=200, blank=True)
+    connection_fee_eur = models.DecimalField(
+        _("connection fee (EUR)"), max_digits=8, decimal_places=2, null=True, blank=True
+    )
+    target_group = models.CharField(
+        _("target group"), max_length=16, choices=TargetGroup.choices, default=TargetGroup.RESIDENTIAL
+    )
+
+    class Meta:
+        verbose_name = _("plan area")
+        verbose_name_plural = _("plan areas")
+        ordering = ["version", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "key"], name="planarea_unique_key"),
+            models.CheckConstraint(
+                condition=~Q(stage=Stage.CANCELLED) | ~Q(cancel_reason=""), name="planarea_cancel_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=~Q(funding=Funding.SUBSIDY) | ~Q(subsidy_programme=""),
+                name="planarea_subsidy_has_programme",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} {self.key}"
+
+    def save(self, *args, **kwargs) -> None:
+        # Versions are history: a changed plan is a new version, never an edited area.
+        if not self._state.adding:
+            raise InvalidInputError("plan areas are immutable; hand in a new plan version instead")
+        super().save(*args, **kwargs)
+
+
+class Availability(models.Model):
+    """Per address and provider: what the current *published* plans promise. Derived; recomputed as a whole."""
+
+    address = models.ForeignKey("layers.Address", on_delete=models.CASCADE, related_name="availability")
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="availability")
+    version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="+")
+    area = models.ForeignKey(PlanArea, on_delete=models.CASCADE, related_name="+")
+    stage = models.CharField(_("stage"), max_length=32, choices=Stage.choices)
+    technology = models.CharField(_("technology"), max_length=16, choices=Technology.choices)
+    max_down_mbits = models.PositiveIntegerField(_("max. download (Mbit/s)"), null=True, blank=True)
+    max_up_mbits = models.PositiveIntegerField(_("max. upload (Mbit/s)"), null=True, blank=True)
+    expected_date = models.DateField(_("expected"), null=True, blank=True)
+    expected_precision = models.CharField(_("precision"), max_length=8, blank=True)
+    last_confirmed = models.DateTimeField(_("last confirmed"), help_text=_("When the version was published."))
+
+    class Meta:
+        verbose_name = _("availability")
+        verbose_name_plural = _("availability")
+        constraints = [models.UniqueConstraint(fields=["address", "provider"], name="availability_unique")]
+        indexes = [models.Index(fields=["provider", "stage"], name="availability_provider_stage")]
+
+    def __str__(self) -> str:
+        return f"{self.address_id}/{self.provider_id}: {self.stage}"

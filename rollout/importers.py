@@ -1,0 +1,361 @@
+"""Turn a provider's rows into validated plan features, and say precisely what is wrong where.
+
+Input: a RawTable from rollout.readers and a field mapping (canonical field →
+the provider's column). Output: a list of plain dicts (geometry as EWKT in
+EPSG:25832, or a list of address ids) that rollout.services stores once the
+submission is accepted. Every problem goes into the Report with its row,
+field, value and what was expected; an error anywhere makes the file invalid.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import numpy as np
+import shapely
+from django.utils import timezone
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
+
+from layers.models import SRID
+from rollout.addresses import AddressMatcher
+from rollout.readers import RawTable, Report
+from rollout.stages import FUTURE_STAGES, Funding, Stage
+from rollout.vocabulary import (
+    FUNDING_SYNONYMS,
+    STAGE_SYNONYMS,
+    TARGET_GROUP_SYNONYMS,
+    TECHNOLOGY_SYNONYMS,
+    expected_end,
+    map_value,
+    normalise,
+    parse_expected,
+)
+
+# Column names providers commonly use for each canonical field; a saved FieldMapping takes precedence.
+COLUMN_SYNONYMS: dict[str, list[str]] = {
+    "key": ["key", "id", "area_id", "gebiet_id", "gebiet", "cluster", "cluster_id"],
+    "name": ["name", "bezeichnung"],
+    "stage": ["stage", "status", "phase", "ausbaustatus"],
+    "technology": ["technology", "technologie", "tech"],
+    "expected": ["expected", "quarter", "quartal", "date", "datum", "fertigstellung", "completion"],
+    "max_down": ["max_down", "down", "download", "downstream"],
+    "max_up": ["max_up", "up", "upload", "upstream"],
+    "quota": ["quota", "quote"],
+    "quota_deadline": ["quota_deadline", "deadline", "frist"],
+    "cancel_reason": ["cancel_reason", "reason", "grund"],
+    "funding": ["funding", "foerderung", "förderung", "finanzierung"],
+    "subsidy_programme": ["subsidy_programme", "programme", "program", "programm", "foerderprogramm"],
+    "connection_fee": ["connection_fee", "fee", "anschlussgebuehr", "anschlussgebühr"],
+    "target_group": ["target_group", "zielgruppe", "segment"],
+    "street": ["street", "strasse", "straße"],
+    "house_number": ["house_number", "hausnummer", "hnr"],
+    "postcode": ["postcode", "plz", "zip"],
+    "wkt": ["wkt", "geometry", "geom", "the_geom"],
+    "lat": ["lat", "latitude", "breite"],
+    "lon": ["lon", "lng", "longitude", "laenge", "länge"],
+}
+CANONICAL_FIELDS = tuple(COLUMN_SYNONYMS)
+
+
+def resolve_mapping(columns: list[str], mapping: dict[str, str] | None) -> dict[str, str]:
+    """Canonical field → column present in the file: the given mapping first, then the common names."""
+    by_normalised = {normalise(c): c for c in columns}
+    resolved = {}
+    for canonical, spellings in COLUMN_SYNONYMS.items():
+        wanted = (mapping or {}).get(canonical)
+        if wanted and wanted in columns:
+            resolved[canonical] = wanted
+            continue
+        for spelling in spellings:
+            if normalise(spelling) in by_normalised:
+                resolved[canonical] = by_normalised[normalise(spelling)]
+                break
+    return resolved
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip()) or value != value  # NaN != NaN
+
+
+class FeatureValidator:
+    """Validates one table; one instance per submission."""
+
+    def __init__(self, table: RawTable, *, mapping: dict[str, str], city: shapely.Geometry, report: Report) -> None:
+        self.table = table
+        self.columns = mapping
+        self.city = city
+        shapely.prepare(city)  # many features test against the same boundary
+        self.report = report
+        self.today = timezone.localdate()
+        self.transformer = None
+        self.matcher = AddressMatcher()
+
+    def value(self, row: dict, canonical: str) -> Any:
+        column = self.columns.get(canonical)
+        value = row.get(column) if column else None
+        return None if _blank(value) else value
+
+    def run(self) -> list[dict]:
+        if not self._prepare_geometry_source():
+            return []
+        features = []
+        for index, row in enumerate(self.table.rows, start=1):
+            feature = self._attributes(row, index)
+            placed = self._place(row, index, feature)
+            if feature is not None and placed:
+                features.append(feature)
+        self.matcher.resolve(report=self.report)
+        return _group_address_rows(features, report=self.report)
+
+    # -- geometry -------------------------------------------------------------------------------------------
+
+    def _prepare_geometry_source(self) -> bool:
+        """Work out where geometries come from and set up the CRS transformation; False if impossible."""
+        has_geoms = self.table.spatial
+        crs = self.table.crs
+        if not has_geoms and "wkt" in self.columns:
+            crs = self.columns.get("crs") or crs
+        elif not has_geoms and {"lat", "lon"} <= self.columns.keys():
+            crs = "EPSG:4326"
+        elif not has_geoms:
+            if not {"street", "house_number", "postcode"} <= self.columns.keys():
+                self.report.error(
+                    "no geometry and no address columns",
+                    field="file",
+                    expected="polygons, a WKT column, lat/lon columns or street + house_number + postcode",
+                )
+                return False
+            return True
+        if crs is None:
+            self.report.error("missing coordinate reference system", field="crs", expected="e.g. EPSG:25832")
+            return False
+        try:
+            source = CRS.from_user_input(crs)
+        except CRSError:
+            self.report.error("unknown coordinate reference system", field="crs", value=crs, expected="an EPSG code")
+            return False
+        self.transformer = Transformer.from_crs(source, CRS.from_epsg(SRID), always_xy=True)
+        return True
+
+    def _geometry_of(self, row: dict, index: int) -> shapely.Geometry | None:
+        geom = self.table.geoms[index - 1]
+        if geom is None and "wkt" in self.columns:
+            text = self.value(row, "wkt")
+            try:
+                geom = shapely.from_wkt(text) if text else None
+            except shapely.errors.GEOSException:
+                self.report.error("unreadable WKT", row=index, field="wkt", value=text, expected="WKT polygon")
+                return None
+        if geom is None and self.value(row, "lat") is not None:
+            try:
+                geom = shapely.Point(float(self.value(row, "lon")), float(self.value(row, "lat")))
+            except (TypeError, ValueError):
+                self.report.error("unreadable coordinates", row=index, field="lat/lon", expected="decimal degrees")
+                return None
+        return geom
+
+    def _place(self, row: dict, index: int, feature: dict | None) -> bool:
+        """Attach a polygon or addresses to ``feature``; report and return False when neither works."""
+        if self.transformer is None:
+            return self._place_by_address(row, index, feature)
+        geom = self._geometry_of(row, index)
+        if geom is None or geom.is_empty:
+            self.report.error("empty geometry", row=index, field="geometry", expected="a polygon")
+            return False
+        geom = shapely.transform(geom, lambda xy: _stack(self.transformer.transform(xy[:, 0], xy[:, 1])))
+        if not np.isfinite(shapely.get_coordinates(geom)).all():
+            # GDAL falls back to WGS 84 for a CRS it does not know; metre coordinates then do not transform.
+            self.report.error(
+                "coordinates do not fit the coordinate reference system",
+                row=index,
+                field="crs",
+                value=self.table.crs,
+                expected="the CRS the coordinates are in, e.g. EPSG:25832",
+            )
+            return False
+        if isinstance(geom, shapely.Point):
+            return self._place_by_point(geom, index, feature)
+        geom = self._repair(geom, index)
+        if geom is None:
+            return False
+        if not geom.intersects(self.city):
+            self.report.error("feature lies outside the city", row=index, field="geometry", expected="within the city")
+            return False
+        if not self.city.contains(geom):
+            self.report.warning("feature extends beyond the city", row=index, field="geometry")
+        if feature is not None:
+            feature["geom"] = f"SRID={SRID};{shapely.to_wkt(geom, rounding_precision=3)}"
+        return True
+
+    def _repair(self, geom: shapely.Geometry, index: int) -> shapely.MultiPolygon | None:
+        if not geom.is_valid:
+            reason = shapely.is_valid_reason(geom)
+            geom = shapely.make_valid(geom)
+            self.report.warning("invalid geometry repaired", row=index, field="geometry", value=reason)
+        polygons = [p for p in shapely.get_parts(geom) if isinstance(p, shapely.Polygon | shapely.MultiPolygon)]
+        parts = [part for p in polygons for part in shapely.get_parts(p)]
+        if not parts or shapely.MultiPolygon(parts).area == 0:
+            self.report.error("not a polygon", row=index, field="geometry", value=geom.geom_type, expected="polygon")
+            return None
+        return shapely.MultiPolygon(parts)
+
+    def _place_by_point(self, point: shapely.Point, index: int, feature: dict | None) -> bool:
+        if feature is not None:
+            self.matcher.add_point(feature, row=index, x=point.x, y=point.y)
+        return True
+
+    def _place_by_address(self, row: dict, index: int, feature: dict | None) -> bool:
+        street, number, postcode = (self.value(row, f) for f in ("street", "house_number", "postcode"))
+        if street is None or number is None or postcode is None:
+            self.report.error("incomplete address", row=index, field="street/house_number/postcode")
+            return False
+        if feature is not None:
+            self.matcher.add_key(feature, row=index, street=str(street), number=str(number), postcode=str(postcode))
+        return True
+
+    # -- attributes -----------------------------------------------------------------------------------------
+
+    def _attributes(self, row: dict, index: int) -> dict | None:
+        """The feature's attributes, or None when any of them is wrong (each reported)."""
+        errors_before = sum(p.severity == "error" for p in self.report.problems)
+        key = self.value(row, "key")
+        feature = {
+            "row": index,
+            "key": str(key).strip() if key is not None else f"row-{index}",
+            "name": str(self.value(row, "name") or "")[:200],
+            "stage": self._mapped(row, index, "stage", STAGE_SYNONYMS),
+            "technology": self._mapped(row, index, "technology", TECHNOLOGY_SYNONYMS),
+            "funding": self._mapped(row, index, "funding", FUNDING_SYNONYMS, default=Funding.OWN),
+            "target_group": self._mapped(row, index, "target_group", TARGET_GROUP_SYNONYMS, default="residential"),
+            "subsidy_programme": str(self.value(row, "subsidy_programme") or "")[:200],
+            "cancel_reason": str(self.value(row, "cancel_reason") or ""),
+            "max_down_mbits": self._number(row, index, "max_down"),
+            "max_up_mbits": self._number(row, index, "max_up"),
+            "quota_percent": self._number(row, index, "quota", upper=100),
+            "connection_fee_eur": self._fee(row, index),
+        }
+        self._dates(row, index, feature)
+        self._stage_rules(index, feature)
+        errors_after = sum(p.severity == "error" for p in self.report.problems)
+        return feature if errors_after == errors_before else None
+
+    def _mapped(self, row: dict, index: int, field: str, table: dict, default: str | None = None) -> str | None:
+        value = self.value(row, field)
+        if value is None:
+            if default is None:
+                self.report.error(f"missing {field}", row=index, field=field, expected="a value")
+            return default
+        try:
+            return map_value(value, table, what=field)
+        except ValueError as exc:
+            self.report.error(f"unknown {field}", row=index, field=field, value=value, expected=str(exc))
+            return None
+
+    def _number(self, row: dict, index: int, field: str, upper: int | None = None) -> int | None:
+        value = self.value(row, field)
+        if value is None:
+            return None
+        try:
+            number = int(float(str(value).replace(",", ".")))
+        except ValueError:
+            number = -1
+        if number < 0 or (upper is not None and number > upper):
+            expected = f"a whole number from 0 to {upper}" if upper else "a whole number ≥ 0"
+            self.report.error(f"invalid {field}", row=index, field=field, value=value, expected=expected)
+            return None
+        return number
+
+    def _fee(self, row: dict, index: int) -> str | None:
+        value = self.value(row, "connection_fee")
+        if value is None:
+            return None
+        try:
+            fee = Decimal(str(value).replace("€", "").replace(",", ".").strip())
+        except InvalidOperation:
+            fee = Decimal(-1)
+        if fee < 0:
+            self.report.error("invalid connection fee", row=index, field="connection_fee", value=value, expected="€")
+            return None
+        return str(fee.quantize(Decimal("0.01")))
+
+    def _dates(self, row: dict, index: int, feature: dict) -> None:
+        for field, target in (("expected", "expected"), ("quota_deadline", "quota_deadline")):
+            feature[f"{target}_date"] = None
+            value = self.value(row, field)
+            if value is None:
+                continue
+            try:
+                when, precision = parse_expected(value)
+            except ValueError as exc:
+                self.report.error(f"unparseable {field}", row=index, field=field, value=value, expected=str(exc))
+                continue
+            feature[f"{target}_date"] = when.isoformat()
+            if target == "expected":
+                feature["expected_precision"] = precision
+            # A sign-up deadline only has to lie ahead while the area is still in pre-marketing.
+            ahead = Stage.PRE_MARKETING if target == "quota_deadline" else FUTURE_STAGES
+            if feature["stage"] in ahead and expected_end(when, precision) < self.today:
+                self.report.error(
+                    f"{field} lies in the past", row=index, field=field, value=value, expected="today or later"
+                )
+
+    def _stage_rules(self, index: int, feature: dict) -> None:
+        stage = feature["stage"]
+        if stage == Stage.PLANNED and feature["expected_date"] is None:
+            self.report.error("a planned area needs its quarter", row=index, field="expected", expected="Q3/2027")
+        if stage == Stage.PRE_MARKETING and (
+            feature["quota_percent"] is None or feature["quota_deadline_date"] is None
+        ):
+            self.report.error("pre-marketing needs a sign-up quota and deadline", row=index, field="quota")
+        if stage == Stage.CANCELLED and not feature["cancel_reason"]:
+            self.report.error("a cancelled area needs a reason", row=index, field="cancel_reason")
+        if feature["funding"] == Funding.SUBSIDY and not feature["subsidy_programme"]:
+            self.report.error("subsidised areas name their programme", row=index, field="subsidy_programme")
+
+
+def _stack(xy: tuple) -> Any:
+    return np.column_stack(xy)
+
+
+ATTRIBUTES = (
+    "stage",
+    "technology",
+    "funding",
+    "target_group",
+    "subsidy_programme",
+    "cancel_reason",
+    "max_down_mbits",
+    "max_up_mbits",
+    "quota_percent",
+    "connection_fee_eur",
+    "expected_date",
+    "quota_deadline_date",
+)
+
+
+def _group_address_rows(features: list[dict], *, report: Report) -> list[dict]:
+    """Rows that name addresses form one area per key; polygon rows must have unique keys and shapes."""
+    grouped: dict[str, dict] = {}
+    seen_shapes: dict[tuple, int] = {}
+    for feature in features:
+        key = feature["key"]
+        if "addresses" in feature and key in grouped and "addresses" in grouped[key]:
+            first = grouped[key]
+            if any(first.get(a) != feature.get(a) for a in ATTRIBUTES):
+                report.error("attributes differ from the area's first row", row=feature["row"], field="key", value=key)
+            first["addresses"] = sorted(set(first["addresses"]) | set(feature["addresses"]))
+            continue
+        if key in grouped:
+            report.error("duplicate feature key", row=feature["row"], field="key", value=key, expected="unique keys")
+            continue
+        shape = (feature.get("geom"), *(feature.get(a) for a in ATTRIBUTES))
+        if feature.get("geom") and shape in seen_shapes:
+            report.error(
+                "duplicate feature", row=feature["row"], field="geometry", value=f"same as row {seen_shapes[shape]}"
+            )
+            continue
+        seen_shapes[shape] = feature["row"]
+        grouped[key] = feature
+    return list(grouped.values())

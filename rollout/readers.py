@@ -1,0 +1,172 @@
+"""Read a provider's file into rows of properties and geometries, whatever the format.
+
+GeoPackage, GeoJSON, KML and zipped Shapefiles go through pyogrio; CSV is read
+here with the csv module because providers' CSVs come in UTF-8 or cp1252 and
+with commas or semicolons, which we detect instead of asking. Nothing here
+touches the database; problems go into a Report.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyogrio
+import shapely
+from django.conf import settings
+from pyogrio.errors import DataLayerError, DataSourceError
+
+SUPPORTED = {".gpkg": "GeoPackage", ".geojson": "GeoJSON", ".json": "GeoJSON", ".kml": "KML", ".zip": "Shapefile"}
+SUPPORTED_CSV = {".csv", ".txt"}
+# A zip whose entries inflate more than this relative to the archive is treated as a bomb, whatever its size.
+MAX_COMPRESSION_RATIO = 200
+
+
+@dataclass
+class Problem:
+    """One entry of a validation report: where (row/feature, field), what was found, what was expected."""
+
+    message: str
+    row: int | None = None
+    field: str | None = None
+    value: Any = None
+    expected: str | None = None
+    severity: str = "error"
+
+    def as_dict(self) -> dict:
+        value = self.value if self.value is None or isinstance(self.value, int | float | bool) else str(self.value)
+        return {
+            "severity": self.severity,
+            "row": self.row,
+            "field": self.field,
+            "value": value[:200] if isinstance(value, str) else value,
+            "expected": self.expected,
+            "message": self.message,
+        }
+
+
+@dataclass
+class Report:
+    problems: list[Problem] = field(default_factory=list)
+
+    def error(self, message: str, **where: Any) -> None:
+        self.problems.append(Problem(message, **where))
+
+    def warning(self, message: str, **where: Any) -> None:
+        self.problems.append(Problem(message, severity="warning", **where))
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.severity == "error" for p in self.problems)
+
+    def as_list(self) -> list[dict]:
+        return [p.as_dict() for p in self.problems]
+
+
+@dataclass
+class RawTable:
+    """Rows as read: ``rows[i]`` are the properties of feature i (1-based in reports), ``geoms[i]`` its geometry."""
+
+    rows: list[dict[str, Any]]
+    geoms: list[shapely.Geometry | None]
+    crs: str | None
+    columns: list[str]
+    spatial: bool = False  # read from a spatial format: geometries come from the file, even if some are empty
+
+
+def read_plan_file(path: Path, *, original_name: str, report: Report) -> RawTable | None:
+    """Read ``path``; on failure add an error to ``report`` and return None."""
+    suffix = Path(original_name).suffix.lower()
+    if suffix in SUPPORTED_CSV:
+        return _read_csv(path, report=report)
+    if suffix not in SUPPORTED:
+        expected = ", ".join(sorted({*SUPPORTED, *SUPPORTED_CSV}))
+        report.error("unsupported file type", field="file", value=original_name, expected=expected)
+        return None
+    source = str(path)
+    if suffix == ".zip":
+        source = _shapefile_in_zip(path, report=report)
+        if source is None:
+            return None
+    return _read_ogr(source, original_name=original_name, report=report)
+
+
+def _shapefile_in_zip(path: Path, *, report: Report) -> str | None:
+    """Check the archive before GDAL inflates it; return the /vsizip/ path of its one Shapefile."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError):
+        report.error("unreadable archive", field="file", expected="a zip holding one Shapefile")
+        return None
+    inflated = sum(entry.file_size for entry in entries)
+    limit = settings.PLAN_UPLOAD_MAX_BYTES
+    if inflated > limit or inflated > MAX_COMPRESSION_RATIO * max(path.stat().st_size, 1):
+        report.error(
+            "archive inflates beyond the limit",
+            field="file",
+            value=inflated,
+            expected=f"at most {limit} bytes uncompressed and a compression ratio below {MAX_COMPRESSION_RATIO}",
+        )
+        return None
+    shapefiles = [e.filename for e in entries if e.filename.lower().endswith(".shp") and not e.is_dir()]
+    if len(shapefiles) != 1:
+        report.error("archive must hold exactly one Shapefile", field="file", value=len(shapefiles), expected="1")
+        return None
+    return f"/vsizip/{path}/{shapefiles[0]}"
+
+
+def _read_ogr(source: str, *, original_name: str, report: Report) -> RawTable | None:
+    try:
+        layers = pyogrio.list_layers(source)
+        if len(layers) == 0:
+            report.error("file holds no layer", field="file", value=original_name)
+            return None
+        frame = pyogrio.read_dataframe(source, layer=layers[0][0])
+    except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
+        report.error("unreadable file", field="file", value=original_name, expected=_gdal_hint(exc))
+        return None
+    if len(layers) > 1:
+        report.warning("file holds several layers; only the first was read", field="file", value=layers[0][0])
+    spatial = hasattr(frame, "geometry")  # an attribute-only layer comes back as a plain DataFrame
+    crs = frame.crs.to_string() if spatial and frame.crs is not None else None
+    columns = [c for c in frame.columns if not spatial or c != frame.geometry.name]
+    rows = frame[columns].astype(object).where(frame[columns].notna(), None).to_dict("records")
+    geoms = list(frame.geometry.values) if spatial else [None] * len(rows)
+    return RawTable(rows=rows, geoms=geoms, crs=crs, columns=columns, spatial=spatial)
+
+
+def _gdal_hint(exc: Exception) -> str:
+    # GDAL's messages carry temporary paths; keep only their first line and no path.
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return "a valid GeoPackage, GeoJSON, KML or zipped Shapefile" + ("" if "/" in first else f" ({first})")
+
+
+def _decode(data: bytes) -> str:
+    # UTF-8 first (with or without BOM); cp1252 decodes any byte, so it is the fallback of Excel exports.
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252")
+
+
+def _read_csv(path: Path, *, report: Report) -> RawTable | None:
+    text = _decode(path.read_bytes())
+    header = text.splitlines()[0] if text.strip() else ""
+    # Excel in German locales writes semicolons; whichever separator splits the header more wins.
+    delimiter = ";" if header.count(";") > header.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    if not reader.fieldnames or len(reader.fieldnames) < 2:
+        report.error("CSV has no header with at least two columns", row=1, field="file", expected="a header row")
+        return None
+    try:
+        rows = [{k.strip(): (v.strip() if isinstance(v, str) else v) for k, v in r.items() if k} for r in reader]
+    except csv.Error as exc:
+        report.error("malformed CSV", row=reader.line_num, field="file", expected=str(exc))
+        return None
+    columns = [c.strip() for c in reader.fieldnames if c]
+    return RawTable(rows=rows, geoms=[None] * len(rows), crs=None, columns=columns)

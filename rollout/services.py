@@ -1,0 +1,217 @@
+"""Writes of the rollout domain: receive a provider's file, accept it as a plan version, publish it.
+
+``by`` is the acting user; ``None`` stands for the operator on the command
+line (manage.py import_plan) and is never passed by views. Nothing from an
+invalid file reaches the plan tables: its submission keeps the file and the
+report, and that is all.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+
+import shapely
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from geoportal.errors import ImportFailed, InvalidInputError, PermissionDeniedError
+from layers.models import District
+from rollout.availability import availability_recompute
+from rollout.diff import plan_diff, snapshot_of_features, snapshot_of_version
+from rollout.importers import CANONICAL_FIELDS, FeatureValidator, resolve_mapping
+from rollout.models import FieldMapping, PlanArea, PlanSubmission, PlanVersion, Provider
+from rollout.readers import RawTable, Report, read_plan_file
+from rollout.roles import AnyUser, can_accept, can_publish, can_submit
+from rollout.stages import stage_transition_allowed
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "availability_recompute",
+    "plan_version_publish",
+    "submission_accept",
+    "submission_create",
+    "submission_reject",
+]
+
+
+def _require(allowed: bool, by: AnyUser, message: str) -> None:
+    if by is not None and not allowed:
+        raise PermissionDeniedError(message)
+
+
+def _city_boundary() -> shapely.Geometry:
+    city = District.objects.filter(level=District.Level.CITY).first()
+    if city is None:
+        raise ImportFailed("the city boundary is not loaded (manage.py load_city)")
+    return shapely.from_wkb(bytes(city.geom.wkb))
+
+
+def plan_version_current(*, provider: Provider) -> PlanVersion | None:
+    """The provider's newest accepted version, published or not (internal: services compare against it)."""
+    return PlanVersion.objects.filter(provider=provider).order_by("-number").first()
+
+
+@transaction.atomic
+def submission_create(*, provider: Provider, file: File, by: AnyUser, mapping: dict | None = None) -> PlanSubmission:
+    """Keep the file, validate it and diff it against the current plan. Invalid files end in state ``invalid``."""
+    _require(can_submit(by, provider), by, "you may not hand in plans for this provider")
+    name = Path(file.name or "upload").name
+    submission = PlanSubmission(
+        provider=provider,
+        original_name=name,
+        size=file.size or 0,
+        received_at=timezone.now(),
+        received_by=by if by is not None and by.is_authenticated else None,
+    )
+    report = Report()
+    if submission.size > settings.PLAN_UPLOAD_MAX_BYTES:
+        # Too big to keep: record the attempt without storing the file.
+        report.error(
+            "file too large", field="file", value=submission.size, expected=f"≤ {settings.PLAN_UPLOAD_MAX_BYTES}"
+        )
+        return _finish(submission, report=report, features=[], diff={})
+    submission.file.save(name, file, save=False)
+    mapping = _mapping_for(provider, mapping)
+    submission.mapping = mapping
+    features = _validate_file(submission, mapping=mapping, report=report)
+    current = snapshot_of_version(plan_version_current(provider=provider))
+    new = snapshot_of_features(features)
+    _check_transitions(current, new, features, report=report)
+    diff = plan_diff(old=current, new=new) if not report.has_errors else {}
+    return _finish(submission, report=report, features=features, diff=diff)
+
+
+def _mapping_for(provider: Provider, mapping: dict | None) -> dict:
+    """Use and remember a new mapping; otherwise the one saved last time."""
+    if mapping:
+        unknown = set(mapping) - set(CANONICAL_FIELDS) - {"crs"}
+        if unknown:
+            raise InvalidInputError(f"unknown mapping fields: {', '.join(sorted(unknown))}", where="mapping")
+        FieldMapping.objects.update_or_create(provider=provider, defaults={"mapping": mapping})
+        return mapping
+    saved = FieldMapping.objects.filter(provider=provider).first()
+    return saved.mapping if saved else {}
+
+
+def _validate_file(submission: PlanSubmission, *, mapping: dict, report: Report) -> list[dict]:
+    suffix = Path(submission.original_name).suffix
+    with tempfile.TemporaryDirectory() as tmp:
+        # A local copy: GDAL reads paths, and storages need not be local disks.
+        path = Path(tmp) / f"plan{suffix}"
+        with submission.file.open("rb") as source, path.open("wb") as target:
+            for chunk in source.chunks():
+                target.write(chunk)
+        table = read_plan_file(path, original_name=submission.original_name, report=report)
+        if table is None:
+            return []
+        if not table.rows:
+            report.error("file holds no features", field="file", expected="at least one feature")
+            return []
+        return _validate_table(table, mapping=mapping, report=report)
+
+
+def _validate_table(table: RawTable, *, mapping: dict, report: Report) -> list[dict]:
+    columns = resolve_mapping(table.columns, mapping)
+    if "crs" in mapping:
+        columns["crs"] = mapping["crs"]
+    validator = FeatureValidator(table, mapping=columns, city=_city_boundary(), report=report)
+    return validator.run()
+
+
+def _check_transitions(current: dict, new: dict, features: list[dict], *, report: Report) -> None:
+    rows = {f["key"]: f["row"] for f in features}
+    for key in current.keys() & new.keys():
+        old_stage, new_stage = current[key]["stage"], new[key]["stage"]
+        if not stage_transition_allowed(old=old_stage, new=new_stage):
+            report.error(
+                f"stage may not go from {old_stage} to {new_stage}", row=rows[key], field="stage", value=new_stage
+            )
+
+
+def _finish(submission: PlanSubmission, *, report: Report, features: list[dict], diff: dict) -> PlanSubmission:
+    submission.report = report.as_list()
+    submission.state = PlanSubmission.State.INVALID if report.has_errors else PlanSubmission.State.RECEIVED
+    submission.features = [] if report.has_errors else features
+    submission.diff = diff
+    submission.save()
+    logger.info("submission %s of %s: %s", submission.pk, submission.provider.slug, submission.state)
+    return submission
+
+
+@transaction.atomic
+def submission_accept(*, submission: PlanSubmission, by: AnyUser) -> PlanVersion:
+    """Make a valid submission the provider's next plan version (confidential until published)."""
+    submission = PlanSubmission.objects.select_for_update().select_related("provider").get(pk=submission.pk)
+    provider = submission.provider
+    _require(can_accept(by, provider), by, "you may not accept plans of this provider")
+    if submission.state != PlanSubmission.State.RECEIVED:
+        raise InvalidInputError(f"only received, valid submissions can be accepted (this one is {submission.state})")
+    # Lock the provider row so two acceptances cannot draw the same version number.
+    Provider.objects.select_for_update().get(pk=provider.pk)
+    number = (PlanVersion.objects.filter(provider=provider).aggregate(n=Max("number"))["n"] or 0) + 1
+    now = timezone.now()
+    actor = by if by is not None and by.is_authenticated else None
+    version = PlanVersion.objects.create(
+        provider=provider, number=number, submission=submission, accepted_at=now, accepted_by=actor
+    )
+    _store_areas(version, submission.features)
+    submission.state, submission.decided_at, submission.decided_by = PlanSubmission.State.ACCEPTED, now, actor
+    submission.save(update_fields=["state", "decided_at", "decided_by"])
+    # Older pending files were diffed against a plan that no longer is current.
+    PlanSubmission.objects.filter(
+        provider=provider, state=PlanSubmission.State.RECEIVED, received_at__lt=submission.received_at
+    ).update(state=PlanSubmission.State.SUPERSEDED, decided_at=now)
+    return version
+
+
+def _store_areas(version: PlanVersion, features: list[dict]) -> None:
+    fields = {f.name for f in PlanArea._meta.concrete_fields} - {"id", "version"}
+    areas = []
+    for feature in features:
+        values = {k: v for k, v in feature.items() if k in fields}
+        values["expected_precision"] = feature.get("expected_precision") or ""
+        values["quota_deadline"] = feature.get("quota_deadline_date")
+        areas.append(PlanArea(version=version, **values))
+    PlanArea.objects.bulk_create(areas)
+    through = PlanArea.addresses.through
+    links = [
+        through(planarea_id=area.pk, address_id=address_id)
+        for area, feature in zip(areas, features, strict=True)
+        for address_id in feature.get("addresses") or []
+    ]
+    through.objects.bulk_create(links, batch_size=5000)
+
+
+@transaction.atomic
+def submission_reject(*, submission: PlanSubmission, by: AnyUser, reason: str) -> PlanSubmission:
+    _require(can_publish(by, submission.provider), by, "only the city rejects submissions")
+    if submission.state != PlanSubmission.State.RECEIVED:
+        raise InvalidInputError(f"only received submissions can be rejected (this one is {submission.state})")
+    submission.state, submission.decision_note = PlanSubmission.State.REJECTED, reason
+    submission.decided_at = timezone.now()
+    submission.decided_by = by if by is not None and by.is_authenticated else None
+    submission.save(update_fields=["state", "decision_note", "decided_at", "decided_by"])
+    return submission
+
+
+@transaction.atomic
+def plan_version_publish(*, version: PlanVersion, by: AnyUser) -> PlanVersion:
+    """Make a version public and recompute the public availability table."""
+    version = PlanVersion.objects.select_for_update().select_related("provider").get(pk=version.pk)
+    _require(can_publish(by, version.provider), by, "you may not publish plans of this provider")
+    if version.published_at is not None:
+        raise InvalidInputError(f"{version} is already published")
+    newer = PlanVersion.objects.filter(provider=version.provider, number__gt=version.number, published_at__isnull=False)
+    if newer.exists():
+        raise InvalidInputError(f"a newer version of {version.provider} is already published")
+    version.published_at = timezone.now()
+    version.published_by = by if by is not None and by.is_authenticated else None
+    version.save(update_fields=["published_at", "published_by"])
+    availability_recompute()
+    return version

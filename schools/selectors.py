@@ -1,0 +1,19 @@
+"""Reads of the schools."""
+
+from __future__ import annotations
+
+from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
+from django.db.models import QuerySet
+
+from layers.selectors import WEB_PRECISION
+from schools.models import School
+
+
+def school_list() -> QuerySet[School]:
+    """Schools (not the school offices listed in the register), by name."""
+    return School.objects.filter(is_school=True).order_by("name")
+
+
+def school_map_list() -> QuerySet[School]:
+    """Schools with their position as ``geojson`` in EPSG:4326, for web maps."""
+    return school_list().annotate(geojson=AsGeoJSON(Transform("geom", 4326), precision=WEB_PRECISION))

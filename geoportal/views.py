@@ -19,7 +19,8 @@ from schools import selectors as school_selectors
 logger = logging.getLogger(__name__)
 
 # Catalogue entries whose data the home map draws, for its attribution.
-HOME_MAP_LAYERS = ["stadtgrenze", "stadtbezirke", "schulen"]
+HOME_MAP_LAYERS = ["stadtgrenze", "schulen"]
+DISTRICT_LAYER = "stadtbezirke"
 
 # The vendored browser libraries, for the sources page (see static/vendor/README.md).
 VENDORED_SOFTWARE = [
@@ -43,12 +44,14 @@ VENDORED_SOFTWARE = [
 def _home_map(request: HttpRequest):
     boroughs = list(layer_selectors.district_list(level=District.Level.BOROUGH))
     quarters = list(layer_selectors.district_list(level=District.Level.QUARTER))
+    # Credit only what is drawn: the district layer's attribution only with districts on the map.
+    slugs = HOME_MAP_LAYERS + ([DISTRICT_LAYER] if boroughs or quarters else [])
     fmap = city_map(
         city=layer_selectors.district_city(),
         boroughs=boroughs,
         quarters=quarters,
         schools=list(school_selectors.school_map_list()),
-        attributions=[layer.attribution for layer in layer_selectors.layer_list(slugs=HOME_MAP_LAYERS)],
+        attributions=[layer.attribution for layer in layer_selectors.layer_list(slugs=slugs)],
     )
     return map_embed(fmap, nonce=str(get_nonce(request)))
 

@@ -102,7 +102,8 @@ def city_map(
     attributions: Iterable[str] = (),
 ) -> folium.Map:
     """The overview map: boundary, Stadtbezirke, Stadtteile and schools, with the data's attributions."""
-    fmap = PortalMap(location=CITY_CENTRE, zoom_start=12, height="32rem", control_scale=True)
+    # Half zoom steps let the city fill the map instead of a quarter of it.
+    fmap = PortalMap(location=CITY_CENTRE, zoom_start=12, height="32rem", control_scale=True, zoom_snap=0.5)
     basemap_add(fmap)
     if city is not None:
         _boundary_add(fmap, city)

@@ -84,3 +84,34 @@ def test_home_page_map_in_chromium(live_server, school_names, browser_page):
     violations = [line for line in console if "Content Security Policy" in line or "Refused to" in line]
     assert violations == []
     assert [line for line in console if line.startswith("error")] == []
+
+
+@pytest.fixture
+def admin_login(transactional_db, school_names, django_user_model) -> dict[str, str]:
+    """A superuser and the admin URL of one school, read before the browser starts."""
+    django_user_model.objects.create_superuser("admin", "admin@example.org", "a-long-test-password")
+    school = School.objects.first()
+    return {
+        "username": "admin",
+        "password": "a-long-test-password",
+        "change": f"/admin/schools/school/{school.pk}/change/",
+    }
+
+
+def test_admin_map_widget_in_chromium(live_server, admin_login, browser_page):
+    page = browser_page
+    requests: list[str] = []
+    console: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+
+    page.goto(live_server.url + "/admin/login/?next=" + admin_login["change"])
+    page.fill("#id_username", admin_login["username"])
+    page.fill("#id_password", admin_login["password"])
+    page.click("input[type=submit]")
+    page.wait_for_selector(".dj_map canvas, .dj_map .ol-viewport")
+    page.screenshot(path=str(SCREENSHOTS / "admin-school.png"), full_page=True)
+
+    own_host = urlsplit(live_server.url).netloc
+    assert [url for url in requests if urlsplit(url).scheme != "data" and urlsplit(url).netloc != own_host] == []
+    assert [line for line in console if "Content Security Policy" in line or line.startswith("error")] == []

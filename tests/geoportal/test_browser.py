@@ -26,7 +26,17 @@ SCHOOL_MARKERS = "path.leaflet-interactive[fill='#b3261e']"
 
 
 @pytest.fixture
-def browser_page():
+def plain_static(settings) -> None:
+    """Unhashed static names: live_server serves static files through the finders, which
+    know no manifest, so with DEBUG off (ManifestStaticFilesStorage) every asset would 404."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def browser_page(plain_static):
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     with sync_playwright() as playwright:

@@ -24,3 +24,6 @@ urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )
+
+handler404 = "geoportal.views.page_not_found"
+handler500 = "geoportal.views.server_error"

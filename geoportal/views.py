@@ -1,25 +1,90 @@
-"""Site-wide views: home page, sources and licences, health."""
+"""Site-wide views: home page, sources and licences, health, error pages."""
 
 import logging
 
 from django.db import connection
 from django.db.utils import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csp import get_nonce
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from geoportal.webmaps import map_embed
+from layers import selectors as layer_selectors
+from layers.maps import city_map
+from layers.models import District
+from schools import selectors as school_selectors
+
 logger = logging.getLogger(__name__)
+
+# Catalogue entries whose data the home map draws, for its attribution.
+HOME_MAP_LAYERS = ["stadtgrenze", "schulen"]
+DISTRICT_LAYER = "stadtbezirke"
+
+# The vendored browser libraries, for the sources page (see static/vendor/README.md).
+VENDORED_SOFTWARE = [
+    {
+        "name": "Leaflet",
+        "version": "1.9.4",
+        "licence": "BSD-2-Clause",
+        "licence_file": "vendor/leaflet-1.9.4/LICENSE",
+        "url": "https://leafletjs.com",
+    },
+    {
+        "name": "OpenLayers",
+        "version": "10.9.0",
+        "licence": "BSD-2-Clause",
+        "licence_file": "vendor/ol-10.9.0/LICENSE.md",
+        "url": "https://openlayers.org",
+    },
+]
+
+
+def _home_map(request: HttpRequest):
+    boroughs = list(layer_selectors.district_list(level=District.Level.BOROUGH))
+    quarters = list(layer_selectors.district_list(level=District.Level.QUARTER))
+    # Credit only what is drawn: the district layer's attribution only with districts on the map.
+    slugs = HOME_MAP_LAYERS + ([DISTRICT_LAYER] if boroughs or quarters else [])
+    fmap = city_map(
+        city=layer_selectors.district_city(),
+        boroughs=boroughs,
+        quarters=quarters,
+        schools=list(school_selectors.school_map_list()),
+        attributions=[layer.attribution for layer in layer_selectors.layer_list(slugs=slugs)],
+    )
+    return map_embed(fmap, nonce=str(get_nonce(request)))
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "geoportal/home.html", {})
+    totals = layer_selectors.address_totals()
+    context = {
+        "map": _home_map(request),
+        "demo": layer_selectors.demo_data_present(),
+        "counts": {
+            "schools": school_selectors.school_list().count(),
+            "addresses": totals["addresses"],
+            "homes": totals["homes"],
+            "districts": layer_selectors.district_count(),
+        },
+    }
+    return render(request, "geoportal/home.html", context)
 
 
 @require_GET
 def sources(request: HttpRequest) -> HttpResponse:
-    return render(request, "geoportal/sources.html", {})
+    context = {"layers": layer_selectors.layer_list(), "software": VENDORED_SOFTWARE}
+    return render(request, "geoportal/sources.html", context)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    # No context processors that query the database: the database may be why we are here.
+    return render(request, "500.html", status=500)
 
 
 @never_cache

@@ -1,17 +1,23 @@
-"""Reads of the base layers. Every read path (pages, OGC API, exports) goes through here.
+"""Reads of the city's base layers. Every read path (pages, OGC API, exports) goes through here.
 
-``user`` is accepted everywhere so that role-dependent rules can be added in
-one place later; the base layers are public today.
+``user`` is accepted by the public selectors so that role-dependent rules can
+be added in one place later; the base layers are public today. Geometries for
+web maps are transformed to EPSG:4326 and serialised to GeoJSON in the
+database, so pages never loop over coordinates in Python.
 """
 
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
+from django.db.models import Count, QuerySet, Sum
 
 from layers.models import Address, District, Facility, Layer
 
 User = AbstractBaseUser | AnonymousUser | None
+
+# Six decimals of a degree are about 0.1 m: more is noise in a web map.
+WEB_PRECISION = 6
 
 
 def districts_public(*, user: User = None) -> QuerySet[District]:
@@ -32,3 +38,41 @@ def facilities_public(*, user: User = None) -> QuerySet[Facility]:
 def layers_published(*, user: User = None) -> QuerySet[Layer]:
     """Catalogue entries that are published."""
     return Layer.objects.filter(published=True)
+
+
+def _with_web_geojson(queryset: QuerySet) -> QuerySet:
+    return queryset.annotate(geojson=AsGeoJSON(Transform("geom", 4326), precision=WEB_PRECISION))
+
+
+def district_city() -> District | None:
+    """The city itself (level ``city``) with ``geojson`` in EPSG:4326, or None before any import."""
+    return _with_web_geojson(districts_public().filter(level=District.Level.CITY)).first()
+
+
+def district_list(*, level: str) -> QuerySet[District]:
+    """Districts of one level with ``geojson`` in EPSG:4326, ordered by name."""
+    return _with_web_geojson(districts_public().filter(level=level)).order_by("name")
+
+
+def demo_data_present() -> bool:
+    """True when any generated (not official) district, address or facility is stored."""
+    return any(model.objects.filter(is_demo=True).exists() for model in (District, Address, Facility))
+
+
+def layer_list(*, slugs: list[str] | None = None) -> QuerySet[Layer]:
+    """Published catalogue entries, optionally only those with the given slugs."""
+    queryset = layers_published()
+    if slugs is not None:
+        queryset = queryset.filter(slug__in=slugs)
+    return queryset.order_by("title")
+
+
+def address_totals() -> dict[str, int]:
+    """Number of addresses and of homes (dwellings) at them, in one query."""
+    totals = addresses_public().aggregate(addresses=Count("id"), homes=Sum("homes"))
+    return {"addresses": totals["addresses"], "homes": totals["homes"] or 0}
+
+
+def district_count() -> int:
+    """Number of Stadtbezirke and Stadtteile (the city itself not counted)."""
+    return districts_public().exclude(level=District.Level.CITY).count()

@@ -1,5 +1,7 @@
 """Shared fixtures. Tests run against a real PostGIS (DATABASE_URL, set by `make test`)."""
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,11 +18,25 @@ assert Path(tests.__file__).resolve().parent == REPO / "tests", (  # noqa: S101
 DATA = REPO / "tests" / "data"
 
 
+def _compile_messages() -> None:
+    """Compile .po to .mo where missing or stale: .mo files are build output, not in git."""
+    for po in (REPO / "locale").glob("*/LC_MESSAGES/django.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            msgfmt = shutil.which("msgfmt")
+            if msgfmt is None:
+                pytest.exit("msgfmt is missing: install Debian's gettext package (apt-get install gettext)", 1)
+            subprocess.run([msgfmt, "--check", "-o", str(mo), str(po)], check=True)  # noqa: S603
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Before Django loads any translation catalogue.
+    _compile_messages()
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     """A private copy of tests/data, so a test may modify its files."""
-    import shutil
-
     target = tmp_path / "data"
     shutil.copytree(DATA, target)
     return target

@@ -1,0 +1,127 @@
+"""The home page in a real headless Chromium: map, popups, language switch, network and CSP."""
+
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from schools.models import School
+from tests.geoportal.conftest import city_data_load
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parent.parent.parent / "var" / "screenshots"
+SCHOOL_MARKERS = "path.leaflet-interactive[fill='#b3261e']"
+
+
+@pytest.fixture
+def plain_static(settings) -> None:
+    """Unhashed static names: live_server serves static files through the finders, which
+    know no manifest, so with DEBUG off (ManifestStaticFilesStorage) every asset would 404."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def browser_page(plain_static):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1100})
+        yield page
+        browser.close()
+
+
+@pytest.fixture
+def school_names(transactional_db) -> list[str]:
+    """Loads the city and returns the schools' names.
+
+    transactional_db: live_server runs in another thread, so the rows must be
+    committed. The names are read here because Playwright's sync API runs an
+    event loop, inside which Django refuses database queries.
+    """
+    city_data_load()
+    return list(School.objects.filter(is_school=True).values_list("name", flat=True))
+
+
+def test_home_page_map_in_chromium(live_server, school_names, browser_page):
+    page = browser_page
+    requests: list[str] = []
+    console: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+
+    page.goto(live_server.url + "/")
+    page.wait_for_selector(SCHOOL_MARKERS)
+
+    # Boundary (one path) and one circle marker per school, drawn as SVG.
+    assert page.locator(".leaflet-overlay-pane path").count() >= 1 + len(school_names)
+    assert page.locator(SCHOOL_MARKERS).count() == len(school_names)
+    assert "GeoBasis-DE" in page.locator(".leaflet-control-attribution").inner_text()
+    # fitBounds animates the zoom: wait until it has settled before looking.
+    page.wait_for_function("() => !document.querySelector('.leaflet-zoom-anim')")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "home.png"), full_page=True)
+
+    page.locator(SCHOOL_MARKERS).first.dispatch_event("click")
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert any(name in popup.inner_text() for name in school_names)
+    assert "Schulform" in popup.inner_text()
+
+    page.get_by_role("button", name="English").click()
+    page.wait_for_url(re.compile(r"/en/$"))
+    assert page.locator("h1").inner_text().startswith("Fibre rollout in")
+    page.wait_for_selector(SCHOOL_MARKERS)
+
+    own_host = urlsplit(live_server.url).netloc
+    foreign = [url for url in requests if urlsplit(url).scheme != "data" and urlsplit(url).netloc != own_host]
+    assert foreign == []
+    violations = [line for line in console if "Content Security Policy" in line or "Refused to" in line]
+    assert violations == []
+    assert [line for line in console if line.startswith("error")] == []
+
+
+@pytest.fixture
+def admin_login(transactional_db, school_names, django_user_model) -> dict[str, str]:
+    """A superuser and the admin URL of one school, read before the browser starts."""
+    django_user_model.objects.create_superuser("admin", "admin@example.org", "a-long-test-password")
+    school = School.objects.first()
+    return {
+        "username": "admin",
+        "password": "a-long-test-password",
+        "change": f"/admin/schools/school/{school.pk}/change/",
+    }
+
+
+def test_admin_map_widget_in_chromium(live_server, admin_login, browser_page):
+    page = browser_page
+    requests: list[str] = []
+    console: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+
+    page.goto(live_server.url + "/admin/login/?next=" + admin_login["change"])
+    page.fill("#id_username", admin_login["username"])
+    page.fill("#id_password", admin_login["password"])
+    page.click("input[type=submit]")
+    page.wait_for_selector(".dj_map canvas, .dj_map .ol-viewport")
+    page.screenshot(path=str(SCREENSHOTS / "admin-school.png"), full_page=True)
+
+    own_host = urlsplit(live_server.url).netloc
+    assert [url for url in requests if urlsplit(url).scheme != "data" and urlsplit(url).netloc != own_host] == []
+    assert [line for line in console if "Content Security Policy" in line or line.startswith("error")] == []

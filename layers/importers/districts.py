@@ -49,7 +49,7 @@ def polygon_repair(geom: shapely.Geometry, *, where: str, problems: Problems, wa
                 f"invalid polygon ({reason}) cannot be repaired unambiguously (make_valid gives {fixed.geom_type})",
             )
             return None
-        warnings.append(f"{where}: invalid polygon ({reason}) repaired")
+        warnings.append(f"{problems.path}, {where}: invalid polygon ({reason}) repaired")
         geom = fixed
     if geom.geom_type == "Polygon":
         geom = shapely.MultiPolygon([geom])
@@ -82,13 +82,13 @@ def _read(
                 )
         report.read += len(frame)
         for i, (geom, props) in enumerate(zip(frame.geometry.values, frame.to_dict("records"), strict=True)):
-            where = f"{path}, feature {i + 1}"
+            where = f"feature {i + 1}"
             rec = {key: _text(props[col]) if col else "" for key, col in fields.items()}
             for key in ("name", "code"):
                 if not rec[key]:
                     problems.add(f"feature {i + 1}, field {fields[key]}", f"{key} is empty")
             rec["geom"] = polygon_repair(geom, where=where, problems=problems, warnings=report.warnings)
-            rec["where"] = f"feature {i + 1}"
+            rec["where"] = where
             records.append(rec)
     return records
 

@@ -34,7 +34,7 @@ import pyogrio
 import shapely
 from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
 
-from geoportal.errors import ImportFailed, InvalidInputError
+from geoportal.errors import ImportFailed, InvalidInputError, UnknownCRSError
 from layers.importers.base import TARGET_CRS, ImportReport, Problems, Progress, crs_resolve, house_number_split
 
 HK_FIELDS = ("NBA", "OI", "QUA", "LAN", "RBZ", "KRS", "GMD", "OTT", "SSS", "HNR", "ADZ", "OST", "NORD", "STN", "PLZ")
@@ -300,6 +300,13 @@ def vector_frame(path: Path, *, layer: str | int, crs: str | None, warnings: lis
         raise ImportFailed(f"cannot read the layer: {exc}", where=where) from exc
     _other_tags_expand(frame)
     file_crs = frame.crs.to_wkt() if frame.crs is not None else None
+    prj = path.with_suffix(".prj")
+    if file_crs is None and path.suffix.lower() == ".shp" and prj.exists() and not crs:
+        raise UnknownCRSError(
+            f"{prj.name} holds no coordinate reference system GDAL can read "
+            "(expected WKT such as written by QGIS); fix it or pass --crs EPSG:xxxx",
+            where=where,
+        )
     target = crs_resolve(file_crs, override=crs, where=where, warnings=warnings)
     frame = frame.set_crs(target, allow_override=True)
     if not target.equals(TARGET_CRS):
@@ -344,10 +351,14 @@ def vector_addresses_read(
 ) -> list[AddressRow]:
     """Address rows of a vector file in EPSG:25832; sets the report's read, skipped and crs."""
     rows: list[AddressRow] = []
+    is_osm = path.suffix.lower() in (".osm", ".pbf")
     for name in vector_layers(path, layer=layer, where=str(path)):
         frame, report.crs = vector_frame(path, layer=name, crs=crs, warnings=report.warnings)
         report.read += len(frame)
-        where = f"layer {name}" if path.suffix.lower() in (".osm", ".pbf") or layer else ""
+        if is_osm and not layer and not {"addr:street", "addr:housenumber"} & set(frame.columns):
+            report.skipped += len(frame)  # an OSM layer without any address tags
+            continue
+        where = f"layer {name}" if is_osm or layer else ""
         fields = fields_resolve(
             list(frame.columns), requested=vars(mapping), required=REQUIRED, where=f"{path}, layer {name}"
         )
@@ -362,7 +373,7 @@ def vector_addresses_read(
                 problems.add(f"{place}, field geometry", "geometry is missing or empty (expected a point)")
                 continue
             values = {key: col[i] for key, col in columns.items() if col is not None}
-            if not values.get("street") and not values.get("number") and path.suffix.lower() in (".osm", ".pbf"):
+            if is_osm and not _text(values.get("street")) and not _text(values.get("number")):
                 report.skipped += 1  # an OSM object that is not an address
                 continue
             row = address_row_build(values, fields=fields, where=place, x=xs[i], y=ys[i], problems=problems)

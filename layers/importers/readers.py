@@ -71,7 +71,7 @@ class AddressMapping:
 
 DEFAULTS = {
     "street": ("street", "addr:street", "strasse", "straße", "strassenname", "str", "stn", "strname"),
-    "number": ("house_number", "housenumber", "addr:housenumber", "hausnummer", "hsnr", "hnr", "number"),
+    "number": ("house_number", "house_numb", "housenumber", "addr:housenumber", "hausnummer", "hsnr", "hnr", "number"),
     "suffix": ("house_number_suffix", "suffix", "hausnummernzusatz", "zusatz", "adz"),
     "postcode": ("postcode", "addr:postcode", "plz", "postal_code", "zip"),
     "homes": ("homes", "wohneinheiten", "units", "dwellings", "we"),

@@ -81,22 +81,30 @@ SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FR
 """
 
 ASSIGN_DISTRICTS = """
-UPDATE layers_address AS a SET district_id = (
-    SELECT d.id FROM layers_district AS d
-    WHERE d.level <> 'city' AND ST_Contains(d.geom, a.geom)
-    ORDER BY ST_Area(d.geom) LIMIT 1
-)
+UPDATE layers_address AS a SET district_id = s.district_id
+FROM (
+    SELECT b.id, (
+        SELECT d.id FROM layers_district AS d
+        WHERE d.level <> 'city' AND ST_Contains(d.geom, b.geom)
+        ORDER BY ST_Area(d.geom) LIMIT 1
+    ) AS district_id
+    FROM layers_address AS b
+) AS s
+WHERE a.id = s.id AND a.district_id IS DISTINCT FROM s.district_id
 """
 
 
 def addresses_assign_districts() -> int:
-    """Set every address's district to the smallest (non-city) district containing it: one SQL statement."""
+    """Set every address's district to the smallest (non-city) district containing it: one SQL statement.
+
+    Only rows whose district changes are written; returns their number.
+    """
     with connection.cursor() as cursor:
         cursor.execute(ASSIGN_DISTRICTS)
         return cursor.rowcount
 
 
-def _write(rows: list[AddressRow], *, city: str, replace_demo: bool, report: ImportReport, progress) -> None:
+def _write(rows: list[AddressRow], *, city: str, replace_demo: bool, report: ImportReport) -> None:
     with connection.cursor() as cursor:
         if replace_demo:
             report.deleted_demo, _ = Address.objects.filter(is_demo=True).delete()
@@ -109,10 +117,6 @@ def _write(rows: list[AddressRow], *, city: str, replace_demo: bool, report: Imp
         with cursor.cursor.copy(copy_sql) as copy:
             for i, r in enumerate(rows):
                 copy.write_row((i, r.street, r.house_number, r.suffix, r.postcode, r.homes, r.source_id, r.x, r.y))
-                if progress and i % 10_000 == 9_999:
-                    progress(10_000)
-        if progress:
-            progress(len(rows) % 10_000)
         homes_given = any(r.homes is not None for r in rows)
         cursor.execute(UPSERT, {"city": city, "homes_given": homes_given})
         report.created, report.updated = cursor.fetchone()
@@ -162,7 +166,7 @@ def addresses_import(
     _duplicates_warn(rows, path=path, report=report)
     try:
         with transaction.atomic():
-            _write(rows, city=city, replace_demo=replace_demo, report=report, progress=progress)
+            _write(rows, city=city, replace_demo=replace_demo, report=report)
             if dry_run:
                 transaction.set_rollback(True)
     except DatabaseError as exc:

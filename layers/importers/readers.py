@@ -35,7 +35,15 @@ import shapely
 from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
 
 from geoportal.errors import ImportFailed, InvalidInputError, UnknownCRSError
-from layers.importers.base import TARGET_CRS, ImportReport, Problems, Progress, crs_resolve, house_number_split
+from layers.importers.base import (
+    TARGET_CRS,
+    ImportReport,
+    Problems,
+    Progress,
+    crs_parse,
+    crs_resolve,
+    house_number_split,
+)
 
 HK_FIELDS = ("NBA", "OI", "QUA", "LAN", "RBZ", "KRS", "GMD", "OTT", "SSS", "HNR", "ADZ", "OST", "NORD", "STN", "PLZ")
 HK_FIELDS_ALL = (*HK_FIELDS, "ONM", "ZON", "POT")
@@ -249,10 +257,10 @@ def hk_csv_read(
         row = address_row_build(values, fields=fields, where=f"row {line}", x=x, y=y, problems=problems)
         if row is not None:
             rows.append(row)
-        if progress and len(rows) % 10_000 == 0:
+        if progress and report.read % 10_000 == 0:
             progress(10_000)
     if progress:
-        progress(len(rows) % 10_000)
+        progress(report.read % 10_000)
     return rows
 
 
@@ -291,6 +299,20 @@ def _other_tags_expand(frame) -> None:
             frame[key] = [tags.get(key) for tags in parsed]
 
 
+GEOJSON_CRS = re.compile(rb'"crs"\s*:\s*\{[^{}]*"properties"\s*:\s*\{[^{}]*"name"\s*:\s*"([^"]*)"')
+
+
+def _geojson_crs_check(path: Path, *, where: str) -> None:
+    """GDAL silently reads a GeoJSON whose ``crs`` member it does not understand as WGS 84: refuse instead."""
+    if path.suffix.lower() not in (".geojson", ".json"):
+        return
+    with path.open("rb") as fh:
+        match = GEOJSON_CRS.search(fh.read(65536))
+    if match:
+        name = match.group(1).decode("utf-8", errors="replace")
+        crs_parse(name, where=f"{where}, member crs")
+
+
 def vector_frame(path: Path, *, layer: str | int, crs: str | None, warnings: list[str]):
     """(GeoDataFrame of one layer reprojected to EPSG:25832, source CRS); errors name file and layer."""
     where = f"{path}, layer {layer}"
@@ -300,6 +322,7 @@ def vector_frame(path: Path, *, layer: str | int, crs: str | None, warnings: lis
         raise ImportFailed(f"cannot read the layer: {exc}", where=where) from exc
     _other_tags_expand(frame)
     file_crs = frame.crs.to_wkt() if frame.crs is not None else None
+    _geojson_crs_check(path, where=where)
     prj = path.with_suffix(".prj")
     if file_crs is None and path.suffix.lower() == ".shp" and prj.exists() and not crs:
         raise UnknownCRSError(

@@ -185,6 +185,9 @@ def main():
     for part in tmp.glob("garbage_crs.*"):
         shutil.copy(part, BAD / part.name)
     (BAD / "garbage_crs.prj").write_text("this is not a coordinate reference system", encoding="utf-8")
+    garbage = json.loads((ADDR / "addresses_4326.geojson").read_text("utf-8"))
+    garbage["crs"] = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::kartoffel"}}
+    (BAD / "garbage_crs.geojson").write_text(json.dumps(garbage), encoding="utf-8")
     frame(ADDRESSES[:2] + OUTSIDE, crs=4326).to_file(BAD / "outside_city.geojson", driver="GeoJSON")
     shutil.rmtree(tmp)
 

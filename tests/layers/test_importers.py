@@ -172,6 +172,7 @@ BROKEN_ADDRESSES = [
     ("broken.geojson", {}, ImportFailed, ["broken.geojson", "cannot read", "GeoJSON"]),
     ("no_prj.shp", {}, UnknownCRSError, ["no_prj.shp", "no coordinate reference system", "--crs"]),
     ("garbage_crs.shp", {}, UnknownCRSError, ["garbage_crs.prj", "--crs"]),
+    ("garbage_crs.geojson", {}, UnknownCRSError, ["garbage_crs.geojson", "member crs", "EPSG::kartoffel"]),
     ("missing_column.csv", {}, ImportFailed, ["missing_column.csv", "row 1", "STN", "the header has: NBA"]),
     ("bad_house_number.csv", {}, ImportFailed, ["bad_house_number.csv", "row 3", "field HNR", "'zwölf'"]),
     ("outside_city.geojson", {"strict": True}, ImportFailed, ["outside_city.geojson", "feature 3", "outside the city"]),

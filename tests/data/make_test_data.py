@@ -86,6 +86,19 @@ def zip_shapefile(stem: Path, target: Path, *, drop_prj=False):
             zf.write(part, part.name)
 
 
+def osm_pbf_write(source: Path, target: Path) -> None:
+    """Convert the OSM XML to PBF with pyosmium (a tool-only dependency: GDAL cannot write PBF)."""
+    try:
+        import osmium
+    except ImportError:
+        print("pyosmium not installed: keeping the existing", target.name)  # noqa: T201
+        return
+    target.unlink(missing_ok=True)
+    with osmium.SimpleWriter(str(target)) as writer:
+        for obj in osmium.FileProcessor(str(source)):
+            writer.add(obj)
+
+
 def main():
     for d in (ADDR, DIST, BAD):
         d.mkdir(exist_ok=True)
@@ -104,16 +117,33 @@ def main():
     )
     zip_shapefile(tmp / "addresses", ADDR / "addresses_shp.zip")
 
-    nodes = []
+    # OSM: four addresses on nodes, the last one on a building outline (a closed way), and a bench;
+    # node ids ascending, as GDAL's OSM driver requires
+    nodes, ways = [], []
     for i, (street, number, suffix, postcode, _, lon, lat) in enumerate(ADDRESSES, 1):
-        nodes.append(
-            f'  <node id="{i}" version="1" lat="{lat}" lon="{lon}">\n'
+        tags = (
             f'    <tag k="addr:street" v="{street}"/>\n    <tag k="addr:housenumber" v="{number}{suffix}"/>\n'
-            f'    <tag k="addr:postcode" v="{postcode}"/>\n    <tag k="addr:city" v="Mülheim an der Ruhr"/>\n  </node>'
+            f'    <tag k="addr:postcode" v="{postcode}"/>\n    <tag k="addr:city" v="Mülheim an der Ruhr"/>\n'
         )
-    nodes.append('  <node id="99" version="1" lat="51.43" lon="6.88">\n    <tag k="amenity" v="bench"/>\n  </node>')
+        if i < len(ADDRESSES):
+            nodes.append(f'  <node id="{i}" version="1" lat="{lat}" lon="{lon}">\n{tags}  </node>')
+            continue
+        corners = [
+            (lon - 1e-4, lat - 1e-4),
+            (lon + 1e-4, lat - 1e-4),
+            (lon + 1e-4, lat + 1e-4),
+            (lon - 1e-4, lat + 1e-4),
+        ]
+        for j, (x, y) in enumerate(corners, 101):
+            nodes.append(f'  <node id="{j}" version="1" lat="{y:.7f}" lon="{x:.7f}"/>')
+        refs = "".join(f'    <nd ref="{j}"/>\n' for j in (101, 102, 103, 104, 101))
+        ways.append(f'  <way id="201" version="1">\n{refs}    <tag k="building" v="yes"/>\n{tags}  </way>')
+    nodes.insert(4, '  <node id="99" version="1" lat="51.43" lon="6.88">\n    <tag k="amenity" v="bench"/>\n  </node>')
     osm = '<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6" generator="glasfaserportal tests">\n'
-    (ADDR / "addresses.osm").write_text(osm + "\n".join(nodes) + "\n</osm>\n", encoding="utf-8")
+    body = "\n".join(nodes + ways)
+    (ADDR / "addresses.osm").write_text(osm + body + "\n</osm>\n", encoding="utf-8")
+
+    osm_pbf_write(ADDR / "addresses.osm", ADDR / "addresses.osm.pbf")
 
     # districts: two Stadtteile around the centre, in EPSG:25832
     def box(lon0, lat0, lon1, lat1):

@@ -25,6 +25,7 @@ GOOD_FILES = [
     "addresses_shp.zip",
     "addresses_4326.geojson",
     "addresses.osm",
+    "addresses.osm.pbf",
 ]
 
 

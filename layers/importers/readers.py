@@ -261,6 +261,8 @@ def hk_csv_read(
             progress(10_000)
     if progress:
         progress(report.read % 10_000)
+    if not report.read:
+        warnings.append(f"{where}: the file holds no records")
     return rows
 
 

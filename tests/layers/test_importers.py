@@ -306,3 +306,44 @@ def test_import_districts_command(city, data_dir: Path):
 
     assert "created 1" in out.getvalue()
     assert District.objects.get(code="B1").parent.code == "05117000"
+
+
+def test_many_rows_go_through_copy_and_upsert(city, tmp_path: Path):
+    # given 20,000 HK-DE records spread over the city centre
+    path = tmp_path / "many.csv"
+    lines = [
+        f"N;DENW{i:012d};A;05;1;17;000;0001;00001;{i % 400 + 1};;{351000 + i % 200 * 10},5;"
+        f"{5698000 + i // 200 * 10},25;Teststraße {i // 400};45468;Mülheim an der Ruhr;;"
+        for i in range(20_000)
+    ]
+    path.write_text("\n".join(lines), encoding="cp1252")
+
+    # when imported twice
+    first = addresses_import(path=path)
+    second = addresses_import(path=path)
+
+    # then all rows are created once and updated the second time
+    assert (first.created, first.updated) == (20_000, 0)
+    assert (second.created, second.updated) == (0, 20_000)
+    assert Address.objects.get(street="Teststraße 0", house_number=1).geom.coords == (351000.5, 5698000.25)
+
+
+def test_command_exits_with_status_1_and_no_traceback(data_dir: Path):
+    import os
+    import subprocess
+    import sys
+
+    # given a broken file, when the command runs as a process
+    result = subprocess.run(
+        [sys.executable, "manage.py", "import_addresses", str(data_dir / "invalid" / "broken.geojson"), "-v0"],
+        capture_output=True,
+        text=True,
+        env=os.environ | {"DJANGO_SETTINGS_MODULE": "geoportal.settings"},
+        check=False,
+    )
+
+    # then it fails with exit code 1 and a one-line message naming the file
+    assert result.returncode == 1
+    assert "CommandError: " in result.stderr
+    assert "broken.geojson" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -9,6 +9,7 @@ from pathlib import Path
 import shapely
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import ProtectedError
 
 from geoportal.errors import ImportFailed, InvalidInputError
 from layers.importers.addresses import addresses_assign_districts
@@ -111,6 +112,23 @@ def _outside_city(records: list[dict], *, path: Path, strict: bool, report: Impo
         )
 
 
+DELETE_ORDER = (District.Level.STATISTICAL, District.Level.QUARTER, District.Level.BOROUGH, District.Level.CITY)
+
+
+def _demo_delete(report: ImportReport) -> None:
+    """Delete the demo districts, children before parents (parents are PROTECTed)."""
+    for level in DELETE_ORDER:
+        try:
+            deleted, _ = District.objects.filter(is_demo=True, level=level).delete()
+        except ProtectedError as exc:
+            names = ", ".join(sorted({str(obj) for obj in exc.protected_objects})[:5])
+            raise ImportFailed(
+                f"demo districts cannot be removed: real districts ({names}) have them as parent",
+                where="--replace-demo",
+            ) from exc
+        report.deleted_demo += deleted
+
+
 def _write(records: list[dict], *, level: str, parent: str | None, source: str, report: ImportReport) -> None:
     codes_in_file = {r["code"] for r in records}
     for rec in records:
@@ -147,10 +165,14 @@ def districts_import(
     layer: str | None = None,
     crs: str | None = None,
     strict: bool = False,
+    replace_demo: bool = False,
     dry_run: bool = False,
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Create or update districts (by code) from a vector file; atomic. Reassigns addresses to districts."""
+    """Create or update districts (by code) from a vector file; atomic. Reassigns addresses to districts.
+
+    ``replace_demo`` deletes the demo districts (``is_demo``) in the same transaction.
+    """
     path = Path(path)
     report = ImportReport(path=str(path), kind="districts", dry_run=dry_run)
     if level not in District.Level.values:
@@ -172,6 +194,8 @@ def districts_import(
         progress(len(records))
     try:
         with transaction.atomic():
+            if replace_demo:
+                _demo_delete(report)
             _write(records, level=level, parent=parent, source=str(path.name), report=report)
             report.districts_assigned = addresses_assign_districts()
             if dry_run:

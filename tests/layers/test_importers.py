@@ -347,3 +347,23 @@ def test_command_exits_with_status_1_and_no_traceback(data_dir: Path):
     assert "CommandError: " in result.stderr
     assert "broken.geojson" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_replace_demo_districts_removes_demo_districts_and_reassigns_addresses(city, data_dir: Path):
+    # given a demo borough with a demo quarter, and an address inside the quarter
+    square = "SRID=25832;MULTIPOLYGON(((350000 5690000,360000 5690000,360000 5705000,350000 5705000,350000 5690000)))"
+    borough = District.objects.create(code="D1", name="Demo-Bezirk", level="stadtbezirk", geom=square, is_demo=True)
+    quarter = square.replace("350000", "351000")
+    District.objects.create(code="D2", name="Demo-Teil", level="stadtteil", geom=quarter, parent=borough, is_demo=True)
+    addresses_import(path=data_dir / "addresses" / "addresses.gpkg")
+    assert Address.objects.get(street="Löhberg").district.code == "D2"
+
+    # when the real borough is imported replacing the demo
+    report = districts_import(
+        path=data_dir / "districts" / "stadtbezirk.geojson", level="stadtbezirk", parent="05117000", replace_demo=True
+    )
+
+    # then only real districts remain and the address lies in the real borough
+    assert report.deleted_demo == 2
+    assert set(District.objects.values_list("code", flat=True)) == {"05117000", "B1"}
+    assert Address.objects.get(street="Löhberg").district.code == "B1"

@@ -17,6 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--level", required=True, choices=District.Level.values, help="Level of all districts.")
         parser.add_argument("--name-field", help="Field with the name (default: name, GEN, ...).")
         parser.add_argument("--code-field", help="Field with the unique code (default: code, schluessel, ...).")
+        parser.add_argument("--replace-demo", action="store_true", help="Delete the demo districts in the same step.")
         parent = parser.add_mutually_exclusive_group()
         parent.add_argument("--parent-code-field", help="Field with the parent district's code.")
         parent.add_argument("--parent", metavar="CODE", help="Code of the parent of all imported districts.")
@@ -37,6 +38,7 @@ class Command(BaseCommand):
                 layer=options["layer"],
                 crs=options["crs"],
                 strict=options["strict"],
+                replace_demo=options["replace_demo"],
                 dry_run=options["dry_run"],
                 progress=progress,
             ),

@@ -52,6 +52,9 @@ class ImportReport:
             f"{self.kind} from {self.path}: read {self.read}, created {self.created}, updated {self.updated}, "
             f"skipped {self.skipped}, warnings {len(self.warnings)}, {self.seconds:.1f} s"
         )
+        read_as = ", ".join(part for part in (self.encoding, self.crs) if part)
+        if read_as:
+            text += f" (read as {read_as})"
         if self.deleted_demo:
             text += f", {self.deleted_demo} demo rows removed"
         if self.dry_run:

@@ -11,7 +11,9 @@ from django.db import DatabaseError, connection, transaction
 
 from geoportal.errors import ImportFailed
 from layers.importers.base import ImportReport, Problems, Progress, city_boundary
-from layers.importers.readers import AddressMapping, AddressRow, hk_csv_read, vector_addresses_read
+from layers.importers.hk import hk_csv_read
+from layers.importers.readers import AddressMapping, AddressRow
+from layers.importers.vector import vector_addresses_read
 from layers.models import Address
 
 logger = logging.getLogger(__name__)

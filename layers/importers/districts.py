@@ -14,7 +14,8 @@ from django.db.models import ProtectedError
 from geoportal.errors import ImportFailed, InvalidInputError
 from layers.importers.addresses import addresses_assign_districts
 from layers.importers.base import ImportReport, Problems, Progress, city_boundary
-from layers.importers.readers import _text, fields_resolve, vector_frame, vector_layers
+from layers.importers.readers import text_value
+from layers.importers.vector import fields_resolve, vector_frame, vector_layers
 from layers.models import SRID, District
 
 logger = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ def _read(
         report.read += len(frame)
         for i, (geom, props) in enumerate(zip(frame.geometry.values, frame.to_dict("records"), strict=True)):
             where = f"feature {i + 1}"
-            rec = {key: _text(props[col]) if col else "" for key, col in fields.items()}
+            rec = {key: text_value(props[col]) if col else "" for key, col in fields.items()}
             for key in ("name", "code"):
                 if not rec[key]:
                     problems.add(f"feature {i + 1}, field {fields[key]}", f"{key} is empty")

@@ -367,3 +367,44 @@ def test_replace_demo_districts_removes_demo_districts_and_reassigns_addresses(c
     assert report.deleted_demo == 2
     assert set(District.objects.values_list("code", flat=True)) == {"05117000", "B1"}
     assert Address.objects.get(street="Löhberg").district.code == "B1"
+
+
+def test_hk_house_number_with_letter_and_duplicates(city, data_dir: Path, tmp_path: Path):
+    # given HK-DE rows where HNR holds "7b" and the last row repeats the second address elsewhere
+    lines = (data_dir / "addresses" / "hk_cp1252_semicolon.csv").read_text(encoding="cp1252").splitlines()
+    parts = lines[0].split(";")
+    parts[9], parts[10] = "7b", ""
+    moved = lines[1].split(";")
+    moved[11] = "352700,000"
+    path = tmp_path / "letters.csv"
+    path.write_text("\n".join([";".join(parts), *lines[1:], ";".join(moved)]), encoding="cp1252")
+
+    # when imported
+    report = addresses_import(path=path)
+
+    # then "7b" is split, and the later duplicate wins with a warning
+    assert Address.objects.filter(street="Schloßstraße", house_number=7, house_number_suffix="b").exists()
+    assert Address.objects.get(street="Schloßstraße", house_number=3, house_number_suffix="a").geom.x == 352700.0
+    assert report.skipped == 1
+    assert any("row 6" in w and "same address as row 2" in w for w in report.warnings)
+
+
+def test_utf8_file_read_as_cp1252_is_flagged(city, data_dir: Path):
+    report = addresses_import(path=data_dir / "addresses" / "addresses_4326.geojson")
+    assert report.warnings == []
+
+    # given a UTF-8 file without BOM, when it is read with --encoding cp1252
+    path = data_dir / "addresses" / "plain_utf8.csv"
+    text = (data_dir / "addresses" / "hk_utf8_comma.csv").read_text(encoding="utf-8-sig")
+    path.write_text(text, encoding="utf-8")
+    report = addresses_import(path=path, encoding="cp1252")
+
+    # then the import warns that the text looks like UTF-8 read as cp1252
+    assert any("looks like UTF-8 read as cp1252" in w for w in report.warnings)
+
+
+def test_crs_option_overrides_the_declared_crs_with_a_warning(city, data_dir: Path):
+    report = addresses_import(path=data_dir / "addresses" / "addresses_4326.geojson", crs="EPSG:4258")
+
+    assert report.created == 5
+    assert any("declares" in w and "--crs" in w for w in report.warnings)

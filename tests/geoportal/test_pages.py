@@ -10,6 +10,7 @@ from jinja2.utils import htmlsafe_json_dumps
 from layers.models import Address, BroadbandAtlasValue, District, Facility, Layer
 from rollout.models import Provider
 from schools.models import School
+from tests.factories import AddressFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -256,3 +257,14 @@ def test_address_admin_searches_street_and_postcode(admin_client_with_rows):
 
     assert "Teststraße" in by_street.content.decode()
     assert "Teststraße" in by_postcode.content.decode()
+
+
+@pytest.mark.django_db
+def test_home_counts_use_the_german_thousands_separator(client):
+    AddressFactory.create_batch(3, homes=400)
+
+    html = client.get("/").content.decode()
+    english = client.get("/en/").content.decode()
+
+    assert "<dd>1.200</dd>" in html
+    assert "<dd>1,200</dd>" in english

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from copy import deepcopy
+from http import HTTPStatus
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pygeoapi.api as core_api
@@ -20,8 +21,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csp import get_nonce
 from django.views.decorators.http import require_GET
-from pygeoapi.api import API, APIRequest, apply_gzip
+from pygeoapi.api import API, F_HTML, APIRequest, apply_gzip
 from pygeoapi.openapi import get_oas
+from pygeoapi.util import render_j2_template, to_json
 
 from geoportal.errors import InvalidInputError
 from ogc import params
@@ -96,9 +98,39 @@ def landing_page(request: HttpRequest) -> HttpResponse:
     return _checked(request, params.COMMON) or _execute(request, core_api.landing_page)
 
 
+# Exactly the classes this server passes. pygeoapi declares every class its
+# feature API could support (CQL2, queryables, Part 4 create/replace/delete)
+# whether or not the provider does; clients such as QGIS then send requests
+# we cannot answer. A class joins this list with the tests that prove it.
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/json",
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/landing-page",
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-common-2/1.0/conf/collections",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+]
+
+
+def _conformance(api: API, api_request: APIRequest) -> tuple[dict, int, str]:
+    headers = api_request.get_response_headers(**api.api_headers)
+    content = {"conformsTo": CONFORMANCE}
+    if api_request.format == F_HTML:
+        html = render_j2_template(
+            api.tpl_config, api.config["server"]["templates"], "conformance.html", content, api_request.locale
+        )
+        return headers, HTTPStatus.OK, html
+    return headers, HTTPStatus.OK, to_json(content, api.pretty_print)
+
+
 @require_GET
 def conformance(request: HttpRequest) -> HttpResponse:
-    return _checked(request, params.COMMON) or _execute(request, core_api.conformance)
+    return _checked(request, params.COMMON) or _execute(request, _conformance)
 
 
 @require_GET

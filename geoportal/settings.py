@@ -100,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "geoportal.context_processors.site",
+                "rollout.context_processors.navigation",
             ],
         },
     },
@@ -136,6 +137,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Accounts (made by administrators): the login page and where it leads.
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "rollout:home"
+LOGOUT_REDIRECT_URL = "home"
 
 # German first, English second.
 LANGUAGE_CODE = "de"

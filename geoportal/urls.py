@@ -2,6 +2,7 @@
 
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
@@ -22,6 +23,10 @@ urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
     path("quellen/", views.sources, name="sources"),
     path("admin/", admin.site.urls),
+    # Accounts are made by administrators; there is no self-registration.
+    path("konto/anmelden/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("konto/abmelden/", auth_views.LogoutView.as_view(), name="logout"),
+    path("ausbau/", include("rollout.urls")),
     prefix_default_language=False,
 )
 

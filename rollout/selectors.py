@@ -10,12 +10,16 @@ on the fly (``availability_preview``) and never stored.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
+from django.contrib.gis.geos import GEOSGeometry
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
-from geoportal.errors import PermissionDeniedError
-from rollout.models import Availability, PlanArea, PlanSubmission, PlanVersion, Provider
+from geoportal.errors import NotFoundError, PermissionDeniedError
+from layers.models import Address
+from rollout.models import Availability, FieldMapping, PlanArea, PlanSubmission, PlanVersion, Provider
 from rollout.roles import AnyUser, can_read_unpublished, is_planner, member_provider_ids
 
 
@@ -96,3 +100,168 @@ def availability_preview(*, user: AnyUser, provider: Provider) -> list[dict]:
     from rollout.availability import availability_rows
 
     return availability_rows(provider_id=provider.pk, include_unpublished=True)
+
+
+def providers_workable(*, user: AnyUser) -> QuerySet[Provider]:
+    """Providers whose unpublished plans the user works on: planners all, members their own, others none."""
+    if is_planner(user):
+        return Provider.objects.all()
+    return Provider.objects.filter(pk__in=member_provider_ids(user))
+
+
+def field_mapping_of(*, provider: Provider, user: AnyUser) -> dict:
+    """The provider's saved column mapping (empty when none); only for those who work on its plans."""
+    if not can_read_unpublished(user, provider):
+        raise PermissionDeniedError("only the provider's members and city planners see its field mapping")
+    saved = FieldMapping.objects.filter(provider=provider).first()
+    return dict(saved.mapping) if saved else {}
+
+
+# A diff map draws at most this many areas per kind; the table lists them all.
+DIFF_MAP_LIMIT = 2000
+
+
+def submission_diff_shapes(*, submission: PlanSubmission, user: AnyUser) -> dict[str, list[dict]]:
+    """The shapes behind a submission's diff, as GeoJSON features in EPSG:4326, by kind.
+
+    ``added`` and ``changed`` come from the file's validated features; ``removed``
+    from the version the file was compared with (the newest accepted before it
+    arrived). Address-list areas are drawn as their addresses' points.
+    """
+    visible = submissions_visible(user=user).filter(pk=submission.pk)
+    if not visible.exists():
+        raise PermissionDeniedError("you may not read this submission")
+    diff = submission.diff or {}
+    changed_keys = (
+        {c["key"] for c in diff.get("date_moved", [])}
+        | {c["key"] for c in diff.get("stage_changed", [])}
+        | set(diff.get("geometry_changed", []))
+        | set(diff.get("addresses_added", {}))
+        | set(diff.get("addresses_removed", {}))
+    )
+    added_keys = set(diff.get("added", []))
+    by_kind: dict[str, list[dict]] = {"added": [], "removed": [], "changed": []}
+    address_ids: dict[int, tuple[str, str]] = {}
+    for feature in submission.features:
+        kind = "added" if feature["key"] in added_keys else "changed" if feature["key"] in changed_keys else None
+        if kind is None or len(by_kind[kind]) >= DIFF_MAP_LIMIT:
+            continue
+        if feature.get("geom"):
+            by_kind[kind].append(_shape(feature["geom"], key=feature["key"], stage=feature["stage"]))
+        for address_id in feature.get("addresses") or []:
+            address_ids[address_id] = (kind, feature["key"])
+    base = (
+        plan_versions_visible(user=user)
+        .filter(provider_id=submission.provider_id, accepted_at__lt=submission.received_at)
+        .order_by("-number")
+        .first()
+    )
+    if base is not None and diff.get("removed"):
+        removed = PlanArea.objects.filter(version=base, key__in=diff["removed"][:DIFF_MAP_LIMIT])
+        for area in removed.annotate(geojson=AsGeoJSON(Transform("geom", 4326), precision=6)):
+            if area.geojson:
+                by_kind["removed"].append(_feature(area.geojson, key=area.key, stage=area.stage))
+        through = PlanArea.addresses.through.objects.filter(planarea__in=removed)
+        for key, address_id in through.values_list("planarea__key", "address_id"):
+            address_ids.setdefault(address_id, ("removed", key))
+    points = Address.objects.filter(pk__in=list(address_ids)[: DIFF_MAP_LIMIT * 10])
+    for address in points.annotate(geojson=AsGeoJSON(Transform("geom", 4326), precision=6)):
+        kind, key = address_ids[address.pk]
+        by_kind[kind].append(_feature(address.geojson, key=key, stage=""))
+    return by_kind
+
+
+def _shape(ewkt: str, *, key: str, stage: str) -> dict:
+    geom = GEOSGeometry(ewkt)
+    geom.transform(4326)
+    return _feature(geom.json, key=key, stage=stage)
+
+
+def _feature(geojson: str, *, key: str, stage: str) -> dict:
+    return {"type": "Feature", "geometry": json.loads(geojson), "properties": {"key": key, "stage": stage}}
+
+
+def addresses_labelled(*, ids: list[int], user: AnyUser) -> dict[int, str]:
+    """ "Street number, postcode" of registered addresses (public register data), by id."""
+    rows = Address.objects.filter(pk__in=ids).values_list(
+        "pk", "street", "house_number", "house_number_suffix", "postcode"
+    )
+    return {pk: f"{street} {number}{suffix}, {postcode}" for pk, street, number, suffix, postcode in rows}
+
+
+def provider_workable_get(*, slug: str, user: AnyUser) -> Provider:
+    """The provider with that slug if the user works on its plans; NotFoundError otherwise (not 403: other
+    providers' members must not learn what exists)."""
+    provider = providers_workable(user=user).filter(slug=slug).first()
+    if provider is None:
+        raise NotFoundError(f"no provider {slug!r} for you")
+    return provider
+
+
+def submission_visible_get(*, pk: int, user: AnyUser) -> PlanSubmission:
+    """One submission the user may read; NotFoundError for any other (whether or not it exists)."""
+    submission = submissions_visible(user=user).select_related("received_by", "decided_by").filter(pk=pk).first()
+    if submission is None:
+        raise NotFoundError(f"no submission {pk}")
+    return submission
+
+
+def version_visible_get(*, pk: int, user: AnyUser) -> PlanVersion:
+    """One plan version the user may read; NotFoundError for any other."""
+    version = plan_versions_visible(user=user).filter(pk=pk).first()
+    if version is None:
+        raise NotFoundError(f"no plan version {pk}")
+    return version
+
+
+def _with_newer_published(versions: QuerySet[PlanVersion]) -> QuerySet[PlanVersion]:
+    """Annotate ``newer_published``: a later version of the same provider is public (this one can no longer be)."""
+    newer = PlanVersion.objects.filter(
+        provider=OuterRef("provider"), number__gt=OuterRef("number"), published_at__isnull=False
+    )
+    return versions.annotate(newer_published=Exists(newer))
+
+
+def provider_workspace(*, provider: Provider, user: AnyUser) -> dict:
+    """What the provider page shows: every version (newest first), the submissions, the saved mapping."""
+    versions = (
+        plan_versions_visible(user=user)
+        .filter(provider=provider)
+        .select_related("submission", "accepted_by", "published_by")
+        .annotate(area_count=Count("areas"))
+        .order_by("-number")
+    )
+    versions = _with_newer_published(versions)
+    submissions = submissions_visible(user=user).filter(provider=provider).select_related("received_by", "version")
+    return {
+        "versions": list(versions),
+        "submissions": list(submissions.defer("features", "diff")),
+        "mapping": field_mapping_of(provider=provider, user=user),
+    }
+
+
+def review_overview(*, user: AnyUser) -> dict:
+    """The planners' review: pending submissions and unpublished versions of all providers, track records."""
+    if not is_planner(user):
+        raise PermissionDeniedError("only city planners review all providers")
+    pending = (
+        submissions_visible(user=user)
+        .filter(state=PlanSubmission.State.RECEIVED)
+        .select_related("received_by")
+        .defer("features")
+        .order_by("received_at")
+    )
+    unpublished = (
+        plan_versions_visible(user=user)
+        .filter(published_at__isnull=True)
+        .select_related("submission", "accepted_by")
+        .annotate(area_count=Count("areas"))
+        .order_by("provider__name", "-number")
+    )
+    unpublished = _with_newer_published(unpublished)
+    providers = list(Provider.objects.order_by("name"))
+    return {
+        "pending": list(pending),
+        "unpublished": list(unpublished),
+        "records": [(p, provider_track_record(provider=p, user=user)) for p in providers],
+    }

@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "availability_recompute",
+    "field_mapping_save",
     "plan_version_publish",
     "submission_accept",
     "submission_create",
@@ -215,3 +216,18 @@ def plan_version_publish(*, version: PlanVersion, by: AnyUser) -> PlanVersion:
     version.save(update_fields=["published_at", "published_by"])
     availability_recompute()
     return version
+
+
+@transaction.atomic
+def field_mapping_save(*, provider: Provider, mapping: dict[str, str], by: AnyUser) -> FieldMapping | None:
+    """Save (or, when empty, delete) the provider's column mapping used for its next files."""
+    _require(can_submit(by, provider), by, "you may not change this provider's field mapping")
+    unknown = set(mapping) - set(CANONICAL_FIELDS) - {"crs"}
+    if unknown:
+        raise InvalidInputError(f"unknown mapping fields: {', '.join(sorted(unknown))}", where="mapping")
+    cleaned = {field: column.strip() for field, column in mapping.items() if column and column.strip()}
+    if not cleaned:
+        FieldMapping.objects.filter(provider=provider).delete()
+        return None
+    saved, _created = FieldMapping.objects.update_or_create(provider=provider, defaults={"mapping": cleaned})
+    return saved

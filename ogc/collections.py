@@ -4,8 +4,9 @@ A collection names a selector (dotted path to a function ``f(*, user) -> QuerySe
 the fields it exposes (statically: pygeoapi builds the provider on every request,
 so nothing here may touch the database) and the catalogue entry (``Layer.slug``)
 that supplies title, abstract, keywords, licence and extents.
-Rollout collections will be added here the same way, over selectors that
-filter by the request's user.
+Rollout collections are declared the same way, over selectors that filter by the
+request's user (rollout.selectors): confidential plan versions never reach a
+collection whose selector does not show them to that user.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from typing import Any
 STRING = {"type": "string"}
 INTEGER = {"type": "integer"}
 BOOLEAN = {"type": "boolean"}
+NUMBER = {"type": "number"}
+DATE = {"type": "string", "format": "date"}
+DATETIME = {"type": "string", "format": "date-time"}
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,8 @@ class Collection:
     # Count numberMatched on full pages; switch off for very large layers.
     count: bool = True
     limits: dict[str, int] = field(default_factory=lambda: {"default_items": 100, "max_items": 1000})
+    # The geometry: a field or an annotation of the selector's QuerySet, or a path such as "address__geom".
+    geometry: str = "geom"
 
     @property
     def queryable_fields(self) -> dict[str, dict[str, Any]]:
@@ -116,6 +122,80 @@ COLLECTIONS: dict[str, Collection] = {
                 "startchancen": BOOLEAN,
                 "is_school": BOOLEAN,
                 "website": STRING,
+            },
+        ),
+        Collection(
+            id="rollout-areas",
+            selector="rollout.selectors.plan_area_features",
+            layer="ausbaugebiete",
+            title="Rollout areas",
+            geometry_type="MultiPolygon",
+            geometry="shape",
+            time_field="expected_date",
+            fields={
+                "key": STRING,
+                "name": STRING,
+                "provider_slug": STRING,
+                "provider_name": STRING,
+                "version_number": INTEGER,
+                "published": BOOLEAN,
+                "address_list": BOOLEAN,
+                "stage": STRING,
+                "technology": STRING,
+                "max_down_mbits": INTEGER,
+                "max_up_mbits": INTEGER,
+                "expected_date": DATE,
+                "expected_precision": STRING,
+                "quota_percent": INTEGER,
+                "quota_deadline": DATE,
+                "cancel_reason": STRING,
+                "funding": STRING,
+                "subsidy_programme": STRING,
+                "target_group": STRING,
+            },
+        ),
+        Collection(
+            id="availability",
+            selector="rollout.selectors.availability_features",
+            layer="verfuegbarkeit",
+            title="Availability per address",
+            geometry_type="Point",
+            geometry="address__geom",
+            time_field="expected_date",
+            fields={
+                "address_id": INTEGER,
+                "street": STRING,
+                "house_number": INTEGER,
+                "house_number_suffix": STRING,
+                "postcode": STRING,
+                "provider_slug": STRING,
+                "provider_name": STRING,
+                "stage": STRING,
+                "technology": STRING,
+                "max_down_mbits": INTEGER,
+                "max_up_mbits": INTEGER,
+                "expected_date": DATE,
+                "expected_precision": STRING,
+                "last_confirmed": DATETIME,
+            },
+        ),
+        Collection(
+            id="district-statistics",
+            selector="rollout.selectors.district_statistics",
+            layer="ausbau-statistik",
+            title="District statistics",
+            geometry_type="MultiPolygon",
+            fields={
+                "code": STRING,
+                "name": STRING,
+                "level": STRING,
+                "address_count": INTEGER,
+                "homes": INTEGER,
+                "homes_fibre": INTEGER,
+                "homes_under_construction": INTEGER,
+                "homes_planned": INTEGER,
+                "fibre_share_percent": NUMBER,
+                "provider_count": INTEGER,
             },
         ),
     ]

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
 from django.db.models import F, Func, Q, QuerySet
+from django.utils.dateparse import parse_date, parse_datetime
 from pygeoapi.provider.base import (
     BaseProvider,
     ProviderInvalidQueryError,
@@ -78,7 +79,8 @@ class SelectorProvider(BaseProvider):
         qs = qs.order_by(*self._ordering(sortby or []))
         names = list(select_properties or self.collection.fields)
         # One row more than asked tells whether a next page exists without counting.
-        rows = list(self._values(qs, names, state.crs, skip_geometry)[offset : offset + limit + 1])
+        values = self._values(qs, names, state.crs, skip_geometry, geometry=self.collection.geometry)
+        rows = list(values[offset : offset + limit + 1])
         more = len(rows) > limit
         rows = rows[:limit]
         result = {
@@ -99,7 +101,7 @@ class SelectorProvider(BaseProvider):
         state = state_get()
         names = list(self.collection.fields)
         qs = self.collection.queryset(user=state.user).filter(pk=pk)
-        row = self._values(qs, names, state.crs, skip_geometry=False).first()
+        row = self._values(qs, names, state.crs, skip_geometry=False, geometry=self.collection.geometry).first()
         if row is None:
             raise ProviderItemNotFoundError(user_msg=f"no feature {identifier!r}")
         return self._feature(row, names)
@@ -109,7 +111,7 @@ class SelectorProvider(BaseProvider):
         if state.bbox_empty:
             return qs.none()
         if state.bbox is not None:
-            qs = qs.filter(geom__intersects=state.bbox)
+            qs = qs.filter(**{f"{self.collection.geometry}__intersects": state.bbox})
         if state.has_datetime:
             qs = self._in_time(qs, state)
         for name, value in properties:
@@ -141,6 +143,20 @@ class SelectorProvider(BaseProvider):
                 return int(value)
             except ValueError:
                 raise ProviderInvalidQueryError(user_msg=f"{name} must be a whole number, not {value!r}") from None
+        if self.collection.fields[name].get("format") in ("date", "date-time"):
+            parse = parse_date if self.collection.fields[name]["format"] == "date" else parse_datetime
+            try:
+                parsed = parse(value)
+            except ValueError:  # well-formed but impossible, such as 2027-13-45
+                parsed = None
+            if parsed is None:
+                raise ProviderInvalidQueryError(user_msg=f"{name} must be an RFC 3339 date, not {value!r}")
+            return parsed
+        if kind == "number":
+            try:
+                return float(value)
+            except ValueError:
+                raise ProviderInvalidQueryError(user_msg=f"{name} must be a number, not {value!r}") from None
         if kind == "boolean":
             if value.lower() not in {"true", "false"}:
                 raise ProviderInvalidQueryError(user_msg=f"{name} must be true or false, not {value!r}")
@@ -158,10 +174,12 @@ class SelectorProvider(BaseProvider):
         return qs.count() if self.count else None
 
     @staticmethod
-    def _values(qs: QuerySet, names: list[str], crs: SupportedCrs, skip_geometry: bool) -> QuerySet:
+    def _values(
+        qs: QuerySet, names: list[str], crs: SupportedCrs, skip_geometry: bool, geometry: str = "geom"
+    ) -> QuerySet:
         if skip_geometry:
             return qs.values("pk", *names)
-        geometry = F("geom") if crs.srid == STORAGE_SRID else Transform("geom", crs.srid)
+        geometry = F(geometry) if crs.srid == STORAGE_SRID else Transform(geometry, crs.srid)
         if crs.lat_first:
             geometry = Func(geometry, function="ST_FlipCoordinates", output_field=GeometryField(srid=crs.srid))
         return qs.values("pk", *names, **{GEOMETRY: AsGeoJSON(geometry, precision=crs.precision)})

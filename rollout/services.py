@@ -202,8 +202,12 @@ def submission_reject(*, submission: PlanSubmission, by: AnyUser, reason: str) -
 
 
 @transaction.atomic
-def plan_version_publish(*, version: PlanVersion, by: AnyUser) -> PlanVersion:
-    """Make a version public and recompute the public availability table."""
+def plan_version_publish(*, version: PlanVersion, by: AnyUser, recompute: bool = True) -> PlanVersion:
+    """Make a version public and recompute the public availability table.
+
+    ``recompute=False`` is for callers that publish several versions in one transaction
+    (the demo generator) and call ``availability_recompute`` once at the end.
+    """
     version = PlanVersion.objects.select_for_update().select_related("provider").get(pk=version.pk)
     _require(can_publish(by, version.provider), by, "you may not publish plans of this provider")
     if version.published_at is not None:
@@ -214,7 +218,8 @@ def plan_version_publish(*, version: PlanVersion, by: AnyUser) -> PlanVersion:
     version.published_at = timezone.now()
     version.published_by = by if by is not None and by.is_authenticated else None
     version.save(update_fields=["published_at", "published_by"])
-    availability_recompute()
+    if recompute:
+        availability_recompute()
     return version
 
 

@@ -1,4 +1,4 @@
-"""Deterministic demo data for the city: districts, streets, addresses, facilities and providers.
+"""Deterministic demo data for the city: districts, streets, addresses, facilities, providers and their plans.
 
 No open data holds Mülheim's district polygons, addresses or facilities, so
 the portal generates plausible, clearly labelled (``is_demo=True``) stand-ins
@@ -7,7 +7,9 @@ every random draw comes from a numpy Generator seeded per step, and nothing
 iterates over hash-ordered collections.
 
 A package rather than one ``demo.py`` module because the parts (districts,
-streets, addresses, facilities, providers) are each a concern of their own.
+streets, addresses, facilities, providers, plans) are each a concern of their own.
+The providers' plans go through the rollout services (see layers.demo.plans);
+their dates are relative to the day of generation.
 """
 
 from __future__ import annotations
@@ -21,15 +23,17 @@ import numpy as np
 import shapely
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 
 from geoportal.errors import GeoportalError, InvalidInputError, NotFoundError
 from layers.demo.addresses import Houses, addresses_assign_districts, houses_copy, houses_place
 from layers.demo.districts import BOROUGHS, QUARTERS, districts_create, quarter_shapes
 from layers.demo.facilities import facilities_create
+from layers.demo.plans import demo_plans_create
 from layers.demo.providers import demo_providers_create
 from layers.demo.streets import street_name_pool, street_network
 from layers.models import Address, District, Facility
-from rollout.models import Provider
+from rollout.models import Availability, PlanSubmission, PlanVersion, Provider
 
 __all__ = ["DemoDataExists", "DemoReport", "demo_delete", "demo_generate", "demo_providers_create"]
 
@@ -56,6 +60,9 @@ class DemoReport:
     facilities: int
     providers: int
     seconds: float
+    plan_versions: int = 0
+    plan_areas: int = 0
+    availability: int = 0
 
 
 def demo_exists() -> bool:
@@ -65,12 +72,29 @@ def demo_exists() -> bool:
 @transaction.atomic
 def demo_delete() -> int:
     """Delete every demo record (never a non-demo one); returns the number of rows deleted."""
-    deleted = Address.objects.filter(is_demo=True).delete()[0]
+    deleted = _demo_plans_delete(Provider.objects.filter(is_demo=True))
+    deleted += Address.objects.filter(is_demo=True).delete()[0]
     deleted += Facility.objects.filter(is_demo=True).delete()[0]
     deleted += Provider.objects.filter(is_demo=True).delete()[0]
     # Parents are protected: remove the lowest level first.
     for level in (District.Level.STATISTICAL, District.Level.QUARTER, District.Level.BOROUGH):
         deleted += District.objects.filter(is_demo=True, level=level).delete()[0]
+    return deleted
+
+
+def _demo_plans_delete(providers: QuerySet[Provider]) -> int:
+    """The demo providers' availability, versions (with areas) and submissions, whose links protect the providers.
+
+    Availability of other providers stays valid: it never depends on another provider's plan.
+    The submitted files are removed once the deletion is committed.
+    """
+    deleted = Availability.objects.filter(provider__in=providers).delete()[0]
+    deleted += PlanVersion.objects.filter(provider__in=providers).delete()[0]
+    submissions = PlanSubmission.objects.filter(provider__in=providers)
+    files = [name for name in submissions.exclude(file="").values_list("file", flat=True)]
+    deleted += submissions.delete()[0]
+    storage = PlanSubmission._meta.get_field("file").storage
+    transaction.on_commit(lambda: [storage.delete(name) for name in files])
     return deleted
 
 
@@ -148,6 +172,11 @@ def demo_generate(
             rng=np.random.default_rng([seed, len(QUARTERS)]),
         )
         providers = demo_providers_create()
+        plans = demo_plans_create(providers=providers, shapes=shapes, houses=houses, seed=seed)
+        progress(
+            f"plans: {plans.versions} versions ({plans.published} published), {plans.areas} areas, "
+            f"availability for {plans.availability} address/provider pairs"
+        )
     return DemoReport(
         seed=seed,
         districts=len(BOROUGHS) + len(quarters),
@@ -156,5 +185,8 @@ def demo_generate(
         homes=int(sum(int(h.homes.sum()) for h in houses.values())),
         facilities=len(facilities),
         providers=len(providers),
+        plan_versions=plans.versions,
+        plan_areas=plans.areas,
+        availability=plans.availability,
         seconds=round(time.monotonic() - started, 1),
     )

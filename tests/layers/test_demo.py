@@ -25,6 +25,12 @@ def city(db, settings) -> District:
     return city_boundary_load(path=CITY_DATA / "boundary_muelheim_vg250.geojson", ags=AGS, source="test")
 
 
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """The demo plans are handed in as files: keep them out of the repository's var/media."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 def _checksum() -> str:
     digest = hashlib.sha256()
     rows = Address.objects.filter(is_demo=True).order_by("postcode", "street", "house_number", "house_number_suffix")

@@ -108,4 +108,7 @@ def test_every_catalogue_entry_has_licence_and_attribution():
         "stadtbezirke",
         "adressen",
         "einrichtungen",
+        "ausbaugebiete",
+        "verfuegbarkeit",
+        "ausbau-statistik",
     }

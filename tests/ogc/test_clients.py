@@ -7,8 +7,9 @@ import subprocess
 import pytest
 from owslib.ogcapi.features import Features
 
+from rollout.selectors import availability_features, district_statistics, plan_area_features
 from schools.models import School
-from tests.ogc.conftest import city_load
+from tests.ogc.conftest import city_load, rollout_load
 
 EPSG_25832 = "http://www.opengis.net/def/crs/EPSG/0/25832"
 pytestmark = pytest.mark.slow
@@ -32,6 +33,33 @@ def ogr(*args: str) -> str:
 def test_ogrinfo_reads_all_schools(live_city):
     out = ogr("-ro", "-al", "-so", f"OAPIF:{live_city}/collections/schools")
     assert "Feature Count: 40" in out
+
+
+@pytest.fixture
+def live_rollout(live_city) -> str:
+    rollout_load()
+    return live_city
+
+
+@pytest.mark.parametrize(
+    ("collection", "public_rows"),
+    [
+        ("rollout-areas", lambda: plan_area_features(user=None)),
+        ("availability", lambda: availability_features(user=None)),
+        ("district-statistics", lambda: district_statistics(user=None)),
+    ],
+)
+def test_ogrinfo_counts_the_public_rollout_rows(live_rollout, collection, public_rows):
+    out = ogr("-ro", "-al", "-so", f"OAPIF:{live_rollout}/collections/{collection}")
+    assert f"Feature Count: {public_rows().count()}" in out
+    assert public_rows().count() > 0
+
+
+def test_ogr2ogr_pages_through_availability_with_the_stored_attributes(live_rollout, tmp_path):
+    features = ogr2ogr_features(f"OAPIF:{live_rollout}/collections/availability", tmp_path, "-oo", "PAGE_SIZE=7")
+    stored = {(a.address_id, a.provider_slug): a.stage for a in availability_features(user=None)}
+    assert {(f["properties"]["address_id"], f["properties"]["provider_slug"]): f["properties"]["stage"]
+            for f in features} == stored  # fmt: skip
 
 
 def ogr2ogr_features(source: str, tmp_path, *args: str) -> list[dict]:

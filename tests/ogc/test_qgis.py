@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from layers.models import Address, District, Facility
+from rollout.selectors import availability_features, district_statistics, plan_area_features
 from schools.models import School
 from tests.factories import AddressFactory, DistrictFactory, FacilityFactory
-from tests.ogc.conftest import city_load
+from tests.ogc.conftest import city_load, rollout_load
 
 pytestmark = pytest.mark.slow
 PROBE = Path(__file__).with_name("qgis_probe.py")
@@ -67,3 +68,26 @@ def test_qgis_places_the_schools_at_their_official_coordinates(live_city):
         geom = stored[feature["attributes"]["school_number"]]
         assert abs(feature["x"] - geom.x) < 1
         assert abs(feature["y"] - geom.y) < 1
+
+
+@pytest.fixture
+def live_rollout(transactional_db, live_server) -> str:
+    city_load()
+    rollout_load()
+    return f"{live_server.url}/ogc"
+
+
+def test_qgis_loads_the_rollout_collections_with_the_public_feature_count(live_rollout):
+    seen = qgis_probe(live_rollout, "rollout-areas", "availability", "district-statistics")
+
+    expected = {
+        "rollout-areas": plan_area_features(user=None).count(),
+        "availability": availability_features(user=None).count(),
+        "district-statistics": district_statistics(user=None).count(),
+    }
+    assert {name: layer.get("count") for name, layer in seen.items()} == expected
+    assert all(layer["valid"] for layer in seen.values())
+    assert {"provider_slug", "stage", "expected_date", "published"} <= set(seen["rollout-areas"]["fields"])
+    assert {"homes_fibre", "fibre_share_percent"} <= set(seen["district-statistics"]["fields"])
+    # Address-list areas arrive as polygons around their addresses, like the others.
+    assert {f["attributes"]["address_list"] for f in seen["rollout-areas"]["features"]} == {"True", "False"}

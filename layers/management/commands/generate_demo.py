@@ -1,4 +1,4 @@
-"""Generate the labelled demo data (districts, streets, addresses, facilities, providers): see layers.demo."""
+"""Generate the labelled demo data (districts, streets, addresses, facilities, providers, plans): see layers.demo."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -23,6 +23,6 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"demo data (seed {report.seed}): {report.districts} districts, {report.streets} streets, "
                 f"{report.addresses} addresses, {report.homes} homes, {report.facilities} facilities, "
-                f"{report.providers} providers in {report.seconds} s"
+                f"{report.providers} providers with {report.plan_versions} plan versions in {report.seconds} s"
             )
         )

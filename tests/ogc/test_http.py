@@ -38,7 +38,7 @@ def test_conformance_declares_nothing_the_server_does_not_pass_yet(client):
 
 def test_collections_advertise_crs_and_storage_crs_from_the_catalogue(client):
     collections = {c["id"]: c for c in get_json(client, "/ogc/collections").json()["collections"]}
-    assert set(collections) == {"districts", "addresses", "facilities", "schools"}
+    assert set(collections) == {"districts", "addresses", "facilities", "schools", "metadata"}
     schools = collections["schools"]
     assert schools["title"] == "Schulen"
     assert schools["storageCrs"] == EPSG_25832

@@ -11,6 +11,7 @@ import pyogrio
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.gis.geos import Point
+from django.core.management import call_command
 from django.utils import timezone
 from shapely import wkt
 
@@ -205,3 +206,12 @@ def test_geopandas_reads_a_download_and_an_items_url_from_the_live_server(transa
     assert frame.crs.to_epsg() == 25832
     items = gpd.read_file(f"{live_server.url}/ogc/collections/schools/items?limit=100")
     assert len(items) == 40
+
+
+@pytest.mark.usefixtures("city")
+def test_build_downloads_prepares_the_public_files_that_requests_then_serve(client, settings):
+    call_command("build_downloads", stdout=io.StringIO())
+    built = {p.name for p in settings.DOWNLOAD_CACHE_DIR.iterdir()}
+    assert len([name for name in built if name.startswith("schools-public-")]) == 3
+    client.get("/daten/schulen.csv")
+    assert {p.name for p in settings.DOWNLOAD_CACHE_DIR.iterdir()} == built

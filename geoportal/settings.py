@@ -170,6 +170,8 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(env("MEDIA_ROOT") or BASE_DIR / "var" / "media")
 MEDIA_URL = "/media/"
+# Built open-data downloads (/daten/...), rebuilt when the data change; not served by the web server directly.
+DOWNLOAD_CACHE_DIR = Path(env("DOWNLOAD_CACHE_DIR") or BASE_DIR / "var" / "downloads")
 
 # Security headers. HTTPS-only settings switch on behind a TLS proxy.
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -7,6 +7,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from geoportal import views
+from ogc import downloads
 from ogc import views as ogc_views
 
 urlpatterns = [
@@ -17,11 +18,14 @@ urlpatterns = [
     # The landing page answers at /ogc as well: QGIS and others do not follow a redirect to /ogc/.
     path("ogc", ogc_views.landing_page, name="ogc-landing"),
     path("ogc/", include("ogc.urls")),
+    # Open-data files: one URL per file whatever the language (the page /daten/ is below).
+    path("daten/<slug:slug>.<str:ext>", downloads.download, name="download"),
 ]
 
 urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
     path("quellen/", views.sources, name="sources"),
+    path("daten/", downloads.page, name="downloads"),
     path("admin/", admin.site.urls),
     # Accounts are made by administrators; there is no self-registration.
     path("konto/anmelden/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),

@@ -8,9 +8,14 @@ database, so pages never loop over coordinates in Python.
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
-from django.db.models import Count, QuerySet, Sum
+from django.contrib.gis.geos import GEOSGeometry
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db.models import CharField, Count, F, Func, Q, QuerySet, Sum, Value
 
 from layers.models import Address, District, Facility, Layer
 
@@ -65,6 +70,64 @@ def layer_list(*, slugs: list[str] | None = None) -> QuerySet[Layer]:
     if slugs is not None:
         queryset = queryset.filter(slug__in=slugs)
     return queryset.order_by("title")
+
+
+def layer_search(
+    *,
+    user: User = None,
+    terms: list[str] | None = None,
+    keywords: list[str] | None = None,
+    slugs: list[str] | None = None,
+    bbox: GEOSGeometry | None = None,
+    fallback_extent: GEOSGeometry | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> QuerySet[Layer]:
+    """Published catalogue entries matching every given criterion (the OGC API Records search).
+
+    ``terms`` are ORed; a term matches when its German stems occur as a phrase
+    (full text, config 'german': "Schule" finds "Schulen") or when it occurs as
+    a substring, case-insensitively (German compounds: "faser" finds "Glasfaser",
+    which stemming cannot split) in title, abstract or keywords. ``keywords`` are
+    ORed, matched case-insensitively and whole. Entries without an extent stand
+    for ``fallback_extent`` (the city) in the ``bbox`` test; a missing validity
+    bound is open.
+    """
+    queryset = layers_published(user=user)
+    if slugs is not None:
+        queryset = queryset.filter(slug__in=slugs)
+    if terms:
+        keyword_text = Func(F("keywords"), Value(" "), function="array_to_string", output_field=CharField())
+        queryset = queryset.annotate(
+            search_text=keyword_text,
+            search_vector=SearchVector("title", "abstract", keyword_text, config="german"),
+        )
+        matches = Q()
+        for term in terms:
+            matches |= (
+                Q(search_vector=SearchQuery(term, config="german", search_type="phrase"))
+                | Q(title__icontains=term)
+                | Q(abstract__icontains=term)
+                | Q(search_text__icontains=term)
+            )
+        queryset = queryset.filter(matches)
+    if keywords:
+        lowered = Func(
+            F("keywords"), template="lower(%(expressions)s::text)::varchar[]", output_field=ArrayField(CharField())
+        )
+        queryset = queryset.annotate(keywords_lower=lowered).filter(
+            keywords_lower__overlap=[k.lower() for k in keywords]
+        )
+    if bbox is not None:
+        within = Q(extent__intersects=bbox)
+        if fallback_extent is not None and fallback_extent.intersects(bbox):
+            within |= Q(extent__isnull=True)
+        queryset = queryset.filter(within)
+    if end is not None:
+        queryset = queryset.filter(Q(temporal_start__isnull=True) | Q(temporal_start__lte=end))
+    if start is not None:
+        queryset = queryset.filter(Q(temporal_end__isnull=True) | Q(temporal_end__gte=start))
+    return queryset
 
 
 def address_totals() -> dict[str, int]:

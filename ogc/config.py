@@ -15,6 +15,7 @@ from django.conf import settings
 
 from ogc.collections import COLLECTIONS, Collection
 from ogc.crs import CRS84, STORAGE, SUPPORTED
+from ogc.records import RECORDS_ID
 
 CONFIG_TTL = 60.0
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "pygeoapi"
@@ -59,7 +60,33 @@ def config_build() -> dict:
         # pygeoapi's setup_logger reconfigures logging unless told little; Django's LOGGING rules.
         "logging": {"level": "ERROR"},
         "metadata": _metadata(),
-        "resources": {c.id: _resource(c, layers.get(c.layer), city_bbox) for c in COLLECTIONS.values()},
+        "resources": {
+            **{c.id: _resource(c, layers.get(c.layer), city_bbox) for c in COLLECTIONS.values()},
+            RECORDS_ID: _records_resource(city_bbox),
+        },
+    }
+
+
+def _records_resource(city_bbox: list[float]) -> dict:
+    """The catalogue of the layers (OGC API Records), served by pygeoapi's record path."""
+    return {
+        "type": "collection",
+        "title": f"Datenkatalog Glasfaserportal {settings.CITY_NAME}",
+        "description": "Katalog aller veröffentlichten Datensätze des Portals (OGC API – Records): Beschreibung, "
+        "Schlagwörter, Lizenz, Namensnennung, Ausdehnung, OGC-API-Collection und Downloads "
+        "(GeoPackage, CSV, GeoJSON).",
+        "keywords": ["Katalog", "Metadaten", "Offene Daten", "Open Data"],
+        "links": [],
+        "extents": {"spatial": {"bbox": city_bbox, "crs": CRS84.uri}},
+        "providers": [
+            {
+                "type": "record",
+                "name": "ogc.records.LayerRecordProvider",
+                "data": RECORDS_ID,
+                "id_field": "id",
+                "title_field": "title",
+            }
+        ],
     }
 
 

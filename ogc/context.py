@@ -31,6 +31,11 @@ class RequestState:
     # Absolute URL of the items endpoint and the request's parameters but offset, for next/prev links.
     items_url: str = ""
     query: tuple[tuple[str, str], ...] = ()
+    # Records: absolute URLs of the OGC API and of the site, and the extent (CRS84)
+    # that stands for catalogue entries without one (the city's).
+    base_url: str = ""
+    site_url: str = ""
+    fallback_extent: GEOSGeometry | None = None
 
 
 _DEFAULT = RequestState()

@@ -36,6 +36,8 @@ ITEMS = COMMON | {
     "filter-crs",
 }
 ITEM = COMMON | {"crs"}
+# /collections/metadata/items (OGC API Records): no CRS parameters, the record search parameters instead.
+RECORDS = COMMON | {"limit", "offset", "bbox", "datetime", "sortby", "q", "keywords", "type", "ids", "externalIds"}
 # Parsed here and kept from pygeoapi.
 OURS = ("bbox", "bbox-crs", "crs", "datetime")
 
@@ -118,3 +120,34 @@ def _instant(text: str, *, end: bool) -> datetime:
     if value is None:
         raise InvalidInputError(f"datetime {text!r} is not an RFC 3339 date or date-time", where="datetime")
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def records_parse(
+    params: QueryDict, *, user, base_url: str, site_url: str, fallback_extent
+) -> tuple[RequestState, QueryDict]:
+    """The state for the record provider and the parameters left for pygeoapi (bbox and datetime are ours)."""
+    unknown_check(params, RECORDS)
+    for name in ("q", "keywords", "type", "ids", "externalIds"):
+        if name in params and len(params[name]) > 256:
+            raise InvalidInputError(f"{name} is longer than 256 characters", where=name)
+    bbox, empty = None, False
+    if params.get("bbox") is not None:
+        bbox = bbox_geometry(bbox_parse(params["bbox"]), crs_get(None))
+        empty = bbox is None
+    start, end = datetime_parse(params["datetime"]) if params.get("datetime") is not None else (None, None)
+    state = RequestState(
+        user=user,
+        bbox=bbox,
+        bbox_empty=empty,
+        start=start,
+        end=end,
+        has_datetime=params.get("datetime") is not None,
+        query=tuple((k, v) for k, v in params.items() if k != "offset"),
+        base_url=base_url,
+        site_url=site_url,
+        fallback_extent=fallback_extent,
+    )
+    left = params.copy()
+    for name in OURS:
+        left.pop(name, None)
+    return state, left

@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pygeoapi.api as core_api
 import pygeoapi.api.itemtypes as itemtypes_api
 from django.conf import settings
+from django.contrib.gis.geos import Polygon
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csp import get_nonce
 from django.views.decorators.http import require_GET
@@ -26,7 +27,7 @@ from pygeoapi.openapi import get_oas
 from pygeoapi.util import render_j2_template, to_json
 
 from geoportal.errors import InvalidInputError
-from ogc import params
+from ogc import params, records
 from ogc.collections import collection_get
 from ogc.config import config_for_items, config_get
 from ogc.context import RequestState, state_reset, state_set
@@ -36,10 +37,14 @@ GEOJSON = "application/geo+json"
 _apis: dict[tuple, API] = {}
 
 
+def _base_url(request: HttpRequest) -> str:
+    return settings.OGC_BASE_URL or request.build_absolute_uri("/ogc").rstrip("/")
+
+
 def _api(request: HttpRequest, *, lean: bool) -> API:
     """One API per configuration, base URL and variant; building one per request is what made pygeoapi slow."""
     version, config = config_get()
-    base = settings.OGC_BASE_URL or request.build_absolute_uri("/ogc").rstrip("/")
+    base = _base_url(request)
     key = (version, base, lean)
     api = _apis.get(key)
     if api is None:
@@ -114,6 +119,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    *records.CONFORMANCE,
 ]
 
 
@@ -144,7 +150,22 @@ def openapi(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def collections(request: HttpRequest, collection_id: str | None = None) -> HttpResponse:
-    return _checked(request, params.COMMON) or _execute(request, core_api.describe_collections, collection_id)
+    response = _checked(request, params.COMMON) or _execute(request, core_api.describe_collections, collection_id)
+    return _catalog_typed(response, collection_id)
+
+
+def _catalog_typed(response: HttpResponse, collection_id: str | None) -> HttpResponse:
+    """Records: the catalogue's description says ``"type": "Catalog"`` (pygeoapi leaves it out)."""
+    if response.status_code != 200 or not response.get("Content-Type", "").startswith("application/json"):
+        return response
+    if response.get("Content-Encoding") is not None or collection_id not in (None, records.RECORDS_ID):
+        return response
+    content = json.loads(response.content)
+    for collection in [content] if collection_id else content.get("collections", []):
+        if collection.get("id") == records.RECORDS_ID:
+            collection["type"] = "Catalog"
+    response.content = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+    return response
 
 
 @require_GET
@@ -154,8 +175,42 @@ def queryables(request: HttpRequest, collection_id: str) -> HttpResponse:
     )
 
 
+def _records_state(request: HttpRequest, query) -> tuple[RequestState, object]:
+    """Parses the Records search parameters; the city's extent stands in for entries without one."""
+    _, config = config_get()
+    base = _base_url(request)
+    site = base[: -len("/ogc")] + "/" if base.endswith("/ogc") else request.build_absolute_uri("/")
+    city = Polygon.from_bbox(config["resources"][records.RECORDS_ID]["extents"]["spatial"]["bbox"])
+    city.srid = 4326
+    return params.records_parse(query, user=request.user, base_url=base, site_url=site, fallback_extent=city)
+
+
+def _record_items(request: HttpRequest) -> HttpResponse:
+    try:
+        state, left = _records_state(request, request.GET)
+    except InvalidInputError as error:
+        return _bad_request(error)
+    request.GET = left
+    response = _execute(
+        request, itemtypes_api.get_collection_items, records.RECORDS_ID, lean=True, state=state, check_format=False
+    )
+    return _features_finish(response, state, links=True)
+
+
+def _record_item(request: HttpRequest, item_id: str) -> HttpResponse:
+    try:
+        params.unknown_check(request.GET, params.COMMON)
+        state, _ = _records_state(request, request.GET)
+    except InvalidInputError as error:
+        return _bad_request(error)
+    response = _execute(request, itemtypes_api.get_collection_item, records.RECORDS_ID, item_id, lean=True, state=state)
+    return _features_finish(response, state, links=False)
+
+
 @require_GET
 def items(request: HttpRequest, collection_id: str) -> HttpResponse:
+    if collection_id == records.RECORDS_ID:
+        return _record_items(request)
     collection = collection_get(collection_id)
     if collection is None:
         return _execute(request, itemtypes_api.get_collection_items, collection_id, lean=True)
@@ -172,6 +227,8 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
 
 @require_GET
 def item(request: HttpRequest, collection_id: str, item_id: str) -> HttpResponse:
+    if collection_id == records.RECORDS_ID:
+        return _record_item(request, item_id)
     try:
         params.unknown_check(request.GET, params.ITEM)
         state = RequestState(user=request.user, crs=crs_get(request.GET.get("crs")))

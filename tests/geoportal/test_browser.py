@@ -125,3 +125,33 @@ def test_admin_map_widget_in_chromium(live_server, admin_login, browser_page):
     own_host = urlsplit(live_server.url).netloc
     assert [url for url in requests if urlsplit(url).scheme != "data" and urlsplit(url).netloc != own_host] == []
     assert [line for line in console if "Content Security Policy" in line or line.startswith("error")] == []
+
+
+def test_downloads_page_in_chromium(live_server, school_names, browser_page, settings, tmp_path):
+    settings.DOWNLOAD_CACHE_DIR = tmp_path
+    page = browser_page
+    requests: list[str] = []
+    console: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+
+    page.goto(live_server.url + "/")
+    page.get_by_role("navigation", name="Hauptnavigation").get_by_role("link", name="Offene Daten").click()
+    page.wait_for_url(re.compile(r"/daten/$"))
+    assert page.locator("h1").inner_text() == "Offene Daten"
+    schools = page.locator("article#schulen")
+    assert "Datenlizenz Deutschland" in schools.inner_text()
+    links = schools.get_by_role("list", name="Downloads von Schulen").get_by_role("link")
+    assert [links.nth(i).get_attribute("href") for i in range(links.count())] == [
+        "/daten/schulen.gpkg",
+        "/daten/schulen.csv",
+        "/daten/schulen.geojson",
+    ]
+    with page.expect_download() as download:
+        links.nth(1).click()
+    assert re.fullmatch(r"schulen_\d{4}-\d{2}-\d{2}\.csv", download.value.suggested_filename)
+    page.screenshot(path=str(SCREENSHOTS / "downloads.png"), full_page=True)
+
+    own_host = urlsplit(live_server.url).netloc
+    assert [url for url in requests if urlsplit(url).scheme != "data" and urlsplit(url).netloc != own_host] == []
+    assert [line for line in console if "Content Security Policy" in line or line.startswith("error")] == []

@@ -182,7 +182,7 @@ _NUMPY = {"integer": np.int64, "boolean": np.bool_, "number": np.float64}
 
 def _write_gpkg(path: Path, *, queryset: QuerySet, layer, collection: Collection) -> int:
     names = _names(collection)
-    rows = queryset.values_list("pk", *names, AsWKB(F("geom"))).iterator(chunk_size=CHUNK)
+    rows = queryset.values_list("pk", *names, AsWKB(F(collection.geometry))).iterator(chunk_size=CHUNK)
     metadata = {
         "TITLE": layer.title,
         "LICENSE": layer.licence,
@@ -250,10 +250,15 @@ def _write_csv(path: Path, *, queryset: QuerySet, layer, collection: Collection)
     """PostgreSQL writes the CSV (COPY ... TO STDOUT): ten times faster than a Python loop at a million rows."""
     names = _names(collection)
     if collection.geometry_type == "Point":
-        wgs = Transform("geom", 4326)
-        geometry = {"x": Round(_x("geom"), 3), "y": Round(_y("geom"), 3), "lon": _x(wgs), "lat": _y(wgs)}
+        wgs = Transform(collection.geometry, 4326)
+        geometry = {
+            "x": Round(_x(collection.geometry), 3),
+            "y": Round(_y(collection.geometry), 3),
+            "lon": _x(wgs),
+            "lat": _y(wgs),
+        }
     else:
-        geometry = {"wkt": AsWKT("geom", precision=3)}
+        geometry = {"wkt": AsWKT(collection.geometry, precision=3)}
     # Booleans as true/false (COPY would write t/f).
     columns = [
         Cast(name, TextField()) if collection.fields[name].get("type") == "boolean" else F(name) for name in names
@@ -282,7 +287,7 @@ def _write_geojson(path: Path, *, queryset: QuerySet, layer, collection: Collect
         JSONObject(
             type=Value("Feature"),
             id=F("pk"),
-            geometry=Cast(AsGeoJSON(Transform("geom", 4326), precision=7), JSONField()),
+            geometry=Cast(AsGeoJSON(Transform(collection.geometry, 4326), precision=7), JSONField()),
             properties=JSONObject(**{name: F(name) for name in names}),
         ),
         TextField(),

@@ -102,9 +102,12 @@ def test_a_layer_without_a_collection_has_no_downloads(client):
     [
         ("Schulen", {"schulen"}),  # the title
         ("schule", {"schulen"}),  # stem and case
-        ("glasfaser", {"breitbandatlas"}),  # keyword, lower case
-        ("faser", {"breitbandatlas"}),  # part of a compound
-        ("Adressen,Schulen", {"adressen", "schulen"}),  # comma: OR
+        ("glasfaser", {"breitbandatlas", "ausbaugebiete", "verfuegbarkeit", "ausbau-statistik"}),  # keyword, lower case
+        ("faser", {"breitbandatlas", "ausbaugebiete", "verfuegbarkeit", "ausbau-statistik"}),  # part of a compound
+        (
+            "Adressen,Schulen",
+            {"adressen", "schulen", "ausbaugebiete", "verfuegbarkeit", "ausbau-statistik"},
+        ),  # comma: OR; the rollout layers name Adressen
         ("echten Namen", {"stadtbezirke"}),  # white space: phrase
         ("Namen echten", set()),  # ... in that order
         ("Unterwasserkabel", set()),
@@ -115,7 +118,14 @@ def test_free_text_search(client, q, expected):
 
 
 def test_keyword_search_is_whole_word_and_case_insensitive(client):
-    assert ids(search(client, keywords="demodaten")) == {"stadtbezirke", "adressen", "einrichtungen"}
+    assert ids(search(client, keywords="demodaten")) == {
+        "stadtbezirke",
+        "adressen",
+        "einrichtungen",
+        "ausbaugebiete",
+        "verfuegbarkeit",
+        "ausbau-statistik",
+    }
     assert ids(search(client, keywords="Schule,VG250")) == {"schulen", "stadtgrenze"}
     assert ids(search(client, keywords="Demo")) == set()
 
@@ -204,7 +214,7 @@ def test_owslib_reads_and_searches_the_catalogue(transactional_db, live_server):
     city_load()
     catalogue = Records(f"{live_server.url}/ogc")
     assert catalogue.records() == ["metadata"]
-    found = catalogue.collection_items("metadata", q="glasfaser")
+    found = catalogue.collection_items("metadata", q="Breitbandatlas")
     assert [r["id"] for r in found["features"]] == ["breitbandatlas"]
     record = catalogue.collection_item("metadata", "schulen")
     assert record["properties"]["title"] == "Schulen"

@@ -22,6 +22,7 @@ import shapely
 from django.conf import settings
 from django.db import transaction
 
+from geoportal.cache import ADDRESSES, AVAILABILITY, ROLLOUT, data_changed
 from geoportal.errors import GeoportalError, InvalidInputError, NotFoundError
 from layers.demo.addresses import Houses, addresses_assign_districts, houses_copy, houses_place
 from layers.demo.districts import BOROUGHS, QUARTERS, districts_create, quarter_shapes
@@ -71,6 +72,7 @@ def demo_delete() -> int:
     # Parents are protected: remove the lowest level first.
     for level in (District.Level.STATISTICAL, District.Level.QUARTER, District.Level.BOROUGH):
         deleted += District.objects.filter(is_demo=True, level=level).delete()[0]
+    data_changed(ADDRESSES, ROLLOUT, AVAILABILITY)
     return deleted
 
 
@@ -148,6 +150,7 @@ def demo_generate(
             rng=np.random.default_rng([seed, len(QUARTERS)]),
         )
         providers = demo_providers_create()
+        data_changed(ADDRESSES, ROLLOUT, AVAILABILITY)
     return DemoReport(
         seed=seed,
         districts=len(BOROUGHS) + len(quarters),

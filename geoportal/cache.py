@@ -9,8 +9,10 @@ listing or deleting entries. Unreachable entries age out (TIMEOUT) or are culled
 
 from __future__ import annotations
 
+import pickle
 import random
 import uuid
+import zlib
 
 from django.core.cache import caches
 from django.core.cache.backends.filebased import FileBasedCache
@@ -31,6 +33,7 @@ class SharedFileCache(FileBasedCache):
     FileBasedCache lists its whole directory on every set to decide whether to
     cull; with tens of thousands of tiles that listing costs more than making a
     tile. Culling now and then keeps the size bounded (overshoot ~CULL_EVERY entries).
+    Writes use fast compression.
     """
 
     def __init__(self, dir, params):
@@ -42,6 +45,12 @@ class SharedFileCache(FileBasedCache):
     def _cull(self):
         if random.randrange(self._cull_every) == 0:  # noqa: S311 - not security relevant
             super()._cull()
+
+    def _write_content(self, file, timeout, value):
+        # As Django's, but zlib level 1: vector tiles are already dense, and level 6
+        # took 0.8 ms for a 26 kB tile against 0.2 ms (for 2 % more bytes).
+        file.write(pickle.dumps(self.get_backend_timeout(timeout), self.pickle_protocol))
+        file.write(zlib.compress(pickle.dumps(value, self.pickle_protocol), 1))
 
 
 def shared_cache():

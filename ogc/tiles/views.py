@@ -241,12 +241,14 @@ def tile(request: HttpRequest, collection_id: str, tms_id: str, z: str, y: str, 
     if etag in _if_none_match(request):
         response = HttpResponse(status=HTTPStatus.NOT_MODIFIED)
     else:
-        cache = shared_cache()
-        content = cache.get(key)
+        content = shared_cache().get(key)
+        status = HTTPStatus.OK if content else HTTPStatus.NO_CONTENT
         if content is None:
             content = tile_render(source, user=request.user, z=zoom, x=col, y=row)
-            cache.set(key, content)
-        response = HttpResponse(content, content_type=MVT, status=HTTPStatus.OK if content else HTTPStatus.NO_CONTENT)
+            status = HTTPStatus.OK if content else HTTPStatus.NO_CONTENT
+            response = _TileResponse(content, content_type=MVT, status=status, cache_key=key)
+        else:
+            response = HttpResponse(content, content_type=MVT, status=status)
         if not content:
             del response["Content-Type"]
     response["ETag"] = etag
@@ -256,6 +258,20 @@ def tile(request: HttpRequest, collection_id: str, tms_id: str, z: str, y: str, 
     # What a user may see depends on the session: a browser must not reuse tiles across a login or logout.
     patch_vary_headers(response, ["Cookie"])
     return response
+
+
+class _TileResponse(HttpResponse):
+    """A freshly made tile, written to the shared cache once the response is sent (the server then calls close())."""
+
+    def __init__(self, content: bytes, *, cache_key: str, **kwargs):
+        super().__init__(content, **kwargs)
+        self._cache_key, self._tile = cache_key, content
+
+    def close(self):
+        try:
+            shared_cache().set(self._cache_key, self._tile)
+        finally:
+            super().close()
 
 
 def _if_none_match(request: HttpRequest) -> set[str]:

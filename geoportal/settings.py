@@ -232,8 +232,27 @@ CACHES = {
         if not os.environ.get("CACHE_URL")
         else "django.core.cache.backends.redis.RedisCache",
         "LOCATION": env("CACHE_URL", "geoportal"),
+    },
+    # Vector tiles and the data versions that invalidate them: shared by all
+    # gunicorn workers. Redis when CACHE_URL is set; otherwise files under
+    # var/cache (no extra service; a tile read is one small file read, faster
+    # than a query of the database cache table, which also counts all its rows on every set).
+    "shared": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env("CACHE_URL"),
+        "TIMEOUT": env_int("TILE_CACHE_SECONDS", 86400),
+        "KEY_PREFIX": "shared",
     }
+    if os.environ.get("CACHE_URL")
+    else {
+        "BACKEND": "geoportal.cache.SharedFileCache",
+        "LOCATION": str(Path(env("SHARED_CACHE_DIR") or BASE_DIR / "var" / "cache")),
+        "TIMEOUT": env_int("TILE_CACHE_SECONDS", 86400),
+        "OPTIONS": {"MAX_ENTRIES": env_int("SHARED_CACHE_MAX_ENTRIES", 100_000), "CULL_FREQUENCY": 4},
+    },
 }
+# Browsers and proxies may keep a public (anonymous) tile this many seconds; then they revalidate (ETag).
+TILE_MAX_AGE = env_int("TILE_MAX_AGE", 300)
 
 LOGGING = {
     "version": 1,

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from ogc import views
+from ogc.tiles import views as tiles
 
 app_name = "ogc"
 urlpatterns = [
@@ -14,4 +15,9 @@ urlpatterns = [
     path("collections/<str:collection_id>/queryables", views.queryables, name="queryables"),
     path("collections/<str:collection_id>/items", views.items, name="items"),
     path("collections/<str:collection_id>/items/<str:item_id>", views.item, name="item"),
+    path("tileMatrixSets", tiles.tile_matrix_sets, name="tile-matrix-sets"),
+    path("tileMatrixSets/<str:tms_id>", tiles.tile_matrix_set_view, name="tile-matrix-set"),
+    path("collections/<str:collection_id>/tiles", tiles.tilesets, name="tilesets"),
+    path("collections/<str:collection_id>/tiles/<str:tms_id>", tiles.tileset, name="tileset"),
+    path("collections/<str:collection_id>/tiles/<str:tms_id>/<str:z>/<str:y>/<str:x>", tiles.tile, name="tile"),
 ]

@@ -32,6 +32,7 @@ from ogc.collections import collection_get
 from ogc.config import config_for_items, config_get
 from ogc.context import RequestState, state_reset, state_set
 from ogc.crs import crs_get
+from ogc.tiles import documents as tiles_documents
 
 GEOJSON = "application/geo+json"
 _apis: dict[tuple, API] = {}
@@ -100,7 +101,22 @@ def _checked(request: HttpRequest, allowed: set[str]) -> JsonResponse | None:
 
 @require_GET
 def landing_page(request: HttpRequest) -> HttpResponse:
-    return _checked(request, params.COMMON) or _execute(request, core_api.landing_page)
+    response = _checked(request, params.COMMON) or _execute(request, core_api.landing_page)
+    return _json_patched(request, response, tiles_documents.landing_links_fix)
+
+
+def _json_patched(request: HttpRequest, response: HttpResponse, patch) -> HttpResponse:
+    """Apply ``patch(content, base=...)`` to a successful, uncompressed JSON response of pygeoapi."""
+    if (
+        response.status_code != 200
+        or not response.get("Content-Type", "").startswith("application/json")
+        or response.get("Content-Encoding") is not None
+    ):
+        return response
+    base = _api(request, lean=False).base_url
+    content = patch(json.loads(response.content), base=base)
+    response.content = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+    return response
 
 
 # Exactly the classes this server passes. pygeoapi declares every class its
@@ -120,6 +136,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
     *records.CONFORMANCE,
+    *tiles_documents.CONFORMANCE,
 ]
 
 
@@ -144,14 +161,15 @@ def openapi(request: HttpRequest) -> HttpResponse:
     api = _api(request, lean=False)
     if not api.openapi:
         # Generated on first use per configuration; it instantiates every provider.
-        api.openapi = get_oas(api.config, fail_on_invalid_collection=False)
+        api.openapi = tiles_documents.openapi_paths_add(get_oas(api.config, fail_on_invalid_collection=False))
     return _execute(request, core_api.openapi_)
 
 
 @require_GET
 def collections(request: HttpRequest, collection_id: str | None = None) -> HttpResponse:
     response = _checked(request, params.COMMON) or _execute(request, core_api.describe_collections, collection_id)
-    return _catalog_typed(response, collection_id)
+    response = _catalog_typed(response, collection_id)
+    return _json_patched(request, response, tiles_documents.collection_links_add)
 
 
 def _catalog_typed(response: HttpResponse, collection_id: str | None) -> HttpResponse:

@@ -11,6 +11,7 @@ import logging
 
 from django.db import connection, transaction
 
+from geoportal.cache import AVAILABILITY, data_changed
 from layers.models import Address
 from rollout.models import Availability, PlanArea, PlanVersion
 from rollout.stages import STAGE_RANK
@@ -83,5 +84,6 @@ def availability_recompute() -> int:
         cursor.execute(f"DELETE FROM {table}")
         cursor.execute(f"INSERT INTO {table} ({', '.join(COLUMNS)}) {sql}", rank_params)
         count = cursor.rowcount
+    data_changed(AVAILABILITY)
     logger.info("availability recomputed: %s rows", count)
     return count

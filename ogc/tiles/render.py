@@ -1,0 +1,129 @@
+"""One SQL statement per tile: ST_AsMVT over the source's selector QuerySet.
+
+The selector's QuerySet (with the user's visibility rules in it) is narrowed
+by ``geom && ST_Transform(ST_TileEnvelope(z, x, y, margin), 25832)``: the
+envelope is transformed once, to the storage CRS, so the GiST index on the
+stored geometry serves the filter; only the rows found are transformed to
+EPSG:3857 for ST_AsMVTGeom. The compiled QuerySet is wrapped in
+``SELECT ST_AsMVT(...) FROM (...) AS q(<tile property names>, mvtgeom)``, which
+names the columns for the tile without clashing with model field names.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.contrib.gis.db.models import GeometryField
+from django.db import connection
+from django.db.models import BooleanField, F, Func, Value
+
+from ogc.crs import STORAGE_SRID
+from ogc.tiles.sources import TileSource
+
+EXTENT = 4096
+BUFFER = 64
+
+
+class TileEnvelope(Func):
+    """ST_TileEnvelope(z, x, y[, margin]) in EPSG:3857."""
+
+    function = "ST_TileEnvelope"
+    output_field = GeometryField(srid=3857)
+
+    def __init__(self, z: int, x: int, y: int, margin: float = 0.0):
+        super().__init__(Value(z), Value(x), Value(y))
+        self.margin = margin
+
+    def as_sql(self, compiler, connection, **extra):
+        if self.margin:
+            extra["template"] = f"%(function)s(%(expressions)s, margin => {float(self.margin)!r})"
+        return super().as_sql(compiler, connection, **extra)
+
+
+class TransformTo(Func):
+    """ST_Transform with an integer SRID (a CRS given as text is what made tiles slow elsewhere)."""
+
+    function = "ST_Transform"
+
+    def __init__(self, expression, srid: int):
+        super().__init__(expression, Value(srid), output_field=GeometryField(srid=srid))
+
+
+class BoxOverlaps(Func):
+    """``a && b``: bounding boxes overlap, answered by the GiST index on ``a``."""
+
+    arg_joiner = " && "
+    template = "%(expressions)s"
+    output_field = BooleanField()
+    conditional = True
+
+
+class AsMVTGeom(Func):
+    function = "ST_AsMVTGeom"
+    output_field = GeometryField(srid=0)
+
+    def __init__(self, geometry, envelope):
+        super().__init__(geometry, envelope, Value(EXTENT), Value(BUFFER), Value(True))
+
+
+def tile_sql(source: TileSource, *, user, z: int, x: int, y: int) -> tuple[str, list]:
+    """The tile's SQL and parameters; ``x`` is the column, ``y`` the row (XYZ).
+
+    The statement for anonymous users is the same for every tile but z/x/y: it is
+    compiled once per source and kept COMPILED_TTL seconds (compiling the QuerySet
+    costs about as much as rendering a small tile). Logged-in users' statements,
+    which depend on who they are, are compiled per request.
+    """
+    if user is not None and user.is_authenticated:
+        return _compile(source, user=user, z=z, x=x, y=y)
+    entry = _anonymous.get(source.id)
+    if entry is None or time.monotonic() - entry[0] > COMPILED_TTL:
+        sql, params = _compile(source, user=user, z=_SENTINELS[0], x=_SENTINELS[1], y=_SENTINELS[2])
+        slots = [(i, _SENTINELS.index(v)) for i, v in enumerate(params) if isinstance(v, int) and v in _SENTINELS]
+        entry = _anonymous[source.id] = (time.monotonic(), sql, params, slots)
+    _, sql, params, slots = entry
+    params = list(params)
+    for index, which in slots:
+        params[index] = type(params[index])((z, x, y)[which])
+    return sql, params
+
+
+COMPILED_TTL = 60.0
+# Stand-ins for z, x, y while compiling; no tile index is negative.
+_SENTINELS = (-918_273_001, -918_273_002, -918_273_003)
+_anonymous: dict[str, tuple[float, str, list, list[tuple[int, int]]]] = {}
+
+
+def _compile(source: TileSource, *, user, z: int, x: int, y: int) -> tuple[str, list]:
+    geometry = F(source.geometry)
+    search_area = TransformTo(TileEnvelope(z, x, y, margin=BUFFER / EXTENT), STORAGE_SRID)
+    mvt_geometry = AsMVTGeom(TransformTo(geometry, 3857), TileEnvelope(z, x, y))
+    queryset = (
+        source.queryset(user=user)
+        .order_by()
+        .filter(BoxOverlaps(geometry, search_area))
+        .values(*(p.path for p in source.properties), mvtgeom=mvt_geometry)
+    )
+    inner, params = queryset.query.sql_with_params()
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(p.name) for p in source.properties)
+    id_column = "'id'" if any(p.name == "id" for p in source.properties) else "NULL"
+    sql = f"SELECT ST_AsMVT(q, %s, {EXTENT}, 'mvtgeom', {id_column}) FROM ({inner}) AS q({columns}, mvtgeom)"
+    return sql, [source.id, *params]
+
+
+# ST_AsMVTGeom is costed high, so the planner splits the work over parallel workers and, as
+# GiST scans cannot run in parallel, picks a parallel sequential scan: ~27 ms for a z14 address
+# tile against 1.2 ms with the index (35,000 addresses). Tiles get serial plans; SET LOCAL in the
+# same simple query lasts for that implicit transaction only and costs no extra round trip.
+_SERIAL = "SET LOCAL max_parallel_workers_per_gather = 0; "
+
+
+def tile_render(source: TileSource, *, user, z: int, x: int, y: int) -> bytes:
+    """The Mapbox Vector Tile (one layer named after the collection); empty bytes when nothing is there."""
+    sql, params = tile_sql(source, user=user, z=z, x=x, y=y)
+    with connection.cursor() as cursor:
+        cursor.execute(_SERIAL + sql, params)
+        cursor.nextset()
+        row = cursor.fetchone()
+    return bytes(row[0]) if row and row[0] is not None else b""

@@ -1,0 +1,164 @@
+"""What each vector tileset is made of: a small table, one entry per collection id.
+
+Like ogc.collections, a source names a selector ``f(*, user) -> QuerySet`` by
+dotted path, so the rules of the app (published only, per provider) hold in
+tiles too. The table is kept apart from the collection registry on purpose
+(the rollout collections are added there separately); merging means moving
+these fields onto ``Collection``.
+
+Zoom ranges: below z13 an address tile covers most of the city (a z12 tile is
+about 6 km wide here, ~20,000 addresses, a tile of several hundred kB), which
+no map draws usefully; from z13 a tile holds at most a few thousand points.
+Rollout areas are a few hundred polygons, readable from z10 (the whole city in
+a few tiles). Above z18 clients overzoom the z18 tiles.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import cache
+from importlib import import_module
+
+from django.db.models import QuerySet
+
+from geoportal.cache import ADDRESSES, AVAILABILITY, ROLLOUT
+from rollout.stages import Stage, Technology
+
+
+@dataclass(frozen=True)
+class Prop:
+    """One attribute of the tile features: its name in the tile, the ORM path it comes from, its JSON type."""
+
+    name: str
+    path: str
+    type: str = "string"
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class TileSource:
+    id: str
+    title: str
+    selector: str
+    # ORM path of the stored (EPSG:25832) geometry with a GiST index: "geom", "address__geom".
+    geometry: str
+    # 0 points, 1 lines, 2 polygons (OGC geometryDimension).
+    dimension: int
+    properties: tuple[Prop, ...]
+    min_zoom: int
+    max_zoom: int
+    # Data versions (geoportal.cache) whose change makes cached tiles stale.
+    depends_on: tuple[str, ...]
+    # Dotted path to ``f(*, user) -> str``: the part of the cache key that says what this
+    # (logged-in) user may see. Users with the same key get the same tiles. None: one key per user.
+    audience: str | None = None
+    description: str = ""
+
+    def queryset(self, *, user) -> QuerySet:
+        return _import(self.selector)(user=user)
+
+    def audience_key(self, *, user) -> str:
+        """ "public" for anonymous users (all see the same); otherwise a key of what the user may see."""
+        if user is None or not user.is_authenticated:
+            return "public"
+        if self.audience is None:
+            return f"user-{user.pk}"
+        return _import(self.audience)(user=user)
+
+
+@cache
+def _import(dotted: str):
+    module, _, name = dotted.rpartition(".")
+    return getattr(import_module(module), name)
+
+
+def rollout_audience(*, user) -> str:
+    """The set of plan versions the user sees: equal sets give equal rollout tiles (areas never change)."""
+    from rollout.selectors import plan_versions_current
+
+    ids = sorted(plan_versions_current(user=user).values_list("pk", flat=True))
+    return "versions-" + hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:16]
+
+
+# Fields shared by rollout areas and availability.
+_PLAN_FIELDS = (
+    Prop("stage", "stage", description=", ".join(Stage.values)),
+    Prop("technology", "technology", description=", ".join(Technology.values)),
+    Prop("max_down_mbits", "max_down_mbits", "integer", "maximum download in Mbit/s"),
+    Prop("max_up_mbits", "max_up_mbits", "integer", "maximum upload in Mbit/s"),
+    Prop("expected_date", "expected_date", description="expected date (first day of a quarter), ISO 8601"),
+)
+
+SOURCES: dict[str, TileSource] = {
+    s.id: s
+    for s in [
+        TileSource(
+            id="addresses",
+            title="Addresses",
+            selector="layers.selectors.addresses_public",
+            geometry="geom",
+            dimension=0,
+            properties=(
+                Prop("id", "id", "integer"),
+                Prop("street", "street"),
+                Prop("house_number", "house_number", "integer"),
+                Prop("house_number_suffix", "house_number_suffix"),
+                Prop("postcode", "postcode"),
+                Prop("district_id", "district_id", "integer"),
+                Prop("homes", "homes", "integer", "number of homes (dwellings)"),
+            ),
+            min_zoom=13,
+            max_zoom=18,
+            depends_on=(ADDRESSES,),
+        ),
+        TileSource(
+            id="rollout-areas",
+            title="Rollout areas",
+            description="Areas of each provider's current plan; unpublished ones only for its members and planners.",
+            # Address-list areas have no polygon of their own; ``shape`` draws them (see plan_area_features).
+            # It is not indexed, which is fine for the few thousand areas of current versions.
+            selector="rollout.selectors.plan_area_features",
+            geometry="shape",
+            dimension=2,
+            properties=(
+                Prop("id", "id", "integer"),
+                Prop("provider", "version__provider__slug"),
+                Prop("provider_name", "version__provider__name"),
+                Prop("colour", "version__provider__colour", description="the provider's colour, #rrggbb"),
+                Prop("version", "version__number", "integer"),
+                Prop("published_at", "version__published_at", description="empty while the version is unpublished"),
+                Prop("key", "key", description="the provider's identifier of the area"),
+                Prop("name", "name"),
+                Prop("address_list", "address_list", "boolean", "drawn from the listed addresses (10 m circles)"),
+                *_PLAN_FIELDS,
+                Prop("funding", "funding"),
+            ),
+            min_zoom=10,
+            max_zoom=18,
+            depends_on=(ROLLOUT,),
+            audience="ogc.tiles.sources.rollout_audience",
+        ),
+        TileSource(
+            id="availability",
+            title="Availability per address",
+            description="What the published plans promise at each address, one point per address and provider.",
+            selector="rollout.selectors.availability_visible",
+            geometry="address__geom",
+            dimension=0,
+            properties=(
+                Prop("id", "id", "integer"),
+                Prop("address_id", "address_id", "integer"),
+                Prop("provider", "provider__slug"),
+                *_PLAN_FIELDS,
+            ),
+            min_zoom=13,
+            max_zoom=18,
+            depends_on=(AVAILABILITY, ADDRESSES),
+        ),
+    ]
+}
+
+
+def source_get(collection_id: str) -> TileSource | None:
+    return SOURCES.get(collection_id)

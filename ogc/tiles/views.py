@@ -1,0 +1,279 @@
+"""OGC API – Tiles endpoints: tile matrix sets, tileset lists and metadata, Mapbox Vector Tiles.
+
+Thin views: parse, look up the source, answer. Tiles come from the shared
+cache under a key made of the source's data versions, the audience (what the
+requesting user may see) and z/x/y; the same key, hashed, is the weak ETag, so
+a revalidation costs no tile read at all. Path values that do not name a tile
+of the tileset are 404s with a JSON message (OGC API – Tiles /req/core/tc-error);
+empty tiles inside the limits are 204 No Content (the same requirement allows
+204 or an empty 200; 204 tells clients and caches there is nothing to decode).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from http import HTTPStatus
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_safe
+
+from geoportal.cache import data_versions, shared_cache
+from geoportal.errors import GeoportalError, InvalidInputError, NotFoundError
+from ogc import params
+from ogc.tiles.matrix import CRS_3857, TMS_ID, TMS_URI, Limits, city_bbox, limits_for, tile_matrix_set
+from ogc.tiles.render import tile_render
+from ogc.tiles.sources import SOURCES, TileSource, source_get
+
+logger = logging.getLogger(__name__)
+
+MVT = "application/vnd.mapbox-vector-tile"
+JSON = "application/json"
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+REL_TILING_SCHEME = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"
+REL_TILESETS_VECTOR = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
+TEMPLATE = "{tileMatrix}/{tileRow}/{tileCol}"
+
+
+def base_url(request: HttpRequest) -> str:
+    return settings.OGC_BASE_URL or request.build_absolute_uri("/ogc").rstrip("/")
+
+
+def _error(error: GeoportalError) -> JsonResponse:
+    response = JsonResponse({"code": error.code, "description": str(error)}, status=error.status)
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _json(content: dict) -> JsonResponse:
+    response = JsonResponse(content, json_dumps_params={"ensure_ascii": False})
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _check(request: HttpRequest, *, formats: tuple[str, ...]) -> None:
+    params.unknown_check(request.GET, params.COMMON)
+    f = request.GET.get("f")
+    if f is not None and f not in formats:
+        raise InvalidInputError(f"format {f!r} is not offered here; use f={' or f='.join(formats)}", where="f")
+
+
+def _source(collection_id: str) -> TileSource:
+    source = source_get(collection_id)
+    if source is None:
+        offered = ", ".join(SOURCES)
+        raise NotFoundError(f"collection {collection_id!r} has no vector tiles; tiles exist for {offered}")
+    return source
+
+
+def _tms(tms_id: str) -> None:
+    if tms_id != TMS_ID:
+        raise NotFoundError(f"tile matrix set {tms_id!r} is not offered; use {TMS_ID}")
+
+
+def source_limits(source: TileSource) -> dict[int, Limits]:
+    return limits_for(city_bbox(), min_zoom=source.min_zoom, max_zoom=source.max_zoom)
+
+
+@require_safe
+def tile_matrix_sets(request: HttpRequest) -> HttpResponse:
+    try:
+        _check(request, formats=("json",))
+    except GeoportalError as error:
+        return _error(error)
+    base = base_url(request)
+    tms = tile_matrix_set()
+    return _json(
+        {
+            "tileMatrixSets": [
+                {
+                    "id": TMS_ID,
+                    "title": tms["title"],
+                    "uri": TMS_URI,
+                    "crs": CRS_3857,
+                    "links": [{"rel": "self", "type": JSON, "href": f"{base}/tileMatrixSets/{TMS_ID}"}],
+                }
+            ],
+            "links": [{"rel": "self", "type": JSON, "href": f"{base}/tileMatrixSets"}],
+        }
+    )
+
+
+@require_safe
+def tile_matrix_set_view(request: HttpRequest, tms_id: str) -> HttpResponse:
+    try:
+        _check(request, formats=("json",))
+        _tms(tms_id)
+    except GeoportalError as error:
+        return _error(error)
+    return _json(tile_matrix_set())
+
+
+def _tileset_links(base: str, source: TileSource) -> list[dict]:
+    tileset = f"{base}/collections/{source.id}/tiles/{TMS_ID}"
+    return [
+        {"rel": "self", "type": JSON, "title": f"{source.title}: {TMS_ID} tileset", "href": tileset},
+        {"rel": REL_TILING_SCHEME, "type": JSON, "title": TMS_ID, "href": f"{base}/tileMatrixSets/{TMS_ID}"},
+    ]
+
+
+@require_safe
+def tilesets(request: HttpRequest, collection_id: str) -> HttpResponse:
+    try:
+        _check(request, formats=("json",))
+        source = _source(collection_id)
+    except GeoportalError as error:
+        return _error(error)
+    base = base_url(request)
+    return _json(
+        {
+            "tilesets": [
+                {
+                    "title": source.title,
+                    "dataType": "vector",
+                    "crs": CRS_3857,
+                    "tileMatrixSetURI": TMS_URI,
+                    "links": _tileset_links(base, source),
+                }
+            ],
+            "links": [
+                {"rel": "self", "type": JSON, "href": f"{base}/collections/{source.id}/tiles"},
+                {"rel": "collection", "type": JSON, "href": f"{base}/collections/{source.id}"},
+            ],
+        }
+    )
+
+
+@require_safe
+def tileset(request: HttpRequest, collection_id: str, tms_id: str) -> HttpResponse:
+    try:
+        _check(request, formats=("json",))
+        source = _source(collection_id)
+        _tms(tms_id)
+    except GeoportalError as error:
+        return _error(error)
+    base = base_url(request)
+    west, south, east, north = city_bbox()
+    limits = source_limits(source)
+    links = _tileset_links(base, source)
+    links += [
+        {
+            "rel": "item",
+            "type": MVT,
+            "title": f"{source.title} as Mapbox Vector Tiles",
+            "href": f"{base}/collections/{source.id}/tiles/{TMS_ID}/{TEMPLATE}",
+            "templated": True,
+        },
+        {"rel": "collection", "type": JSON, "href": f"{base}/collections/{source.id}"},
+    ]
+    return _json(
+        {
+            "title": source.title,
+            "description": source.description or source.title,
+            "dataType": "vector",
+            "crs": CRS_3857,
+            "tileMatrixSetURI": TMS_URI,
+            "tileMatrixSetLimits": [limit.as_json() for limit in limits.values()],
+            "boundingBox": {"lowerLeft": [west, south], "upperRight": [east, north], "crs": CRS84},
+            "centerPoint": {
+                "coordinates": [round((west + east) / 2, 6), round((south + north) / 2, 6)],
+                "crs": CRS84,
+                "tileMatrix": str(max(source.min_zoom, 14)),
+            },
+            "layers": [
+                {
+                    "id": source.id,
+                    "title": source.title,
+                    "dataType": "vector",
+                    "geometryDimension": source.dimension,
+                    "minTileMatrix": str(source.min_zoom),
+                    "maxTileMatrix": str(source.max_zoom),
+                    "propertiesSchema": {
+                        "type": "object",
+                        "properties": {
+                            p.name: {"type": p.type, **({"description": p.description} if p.description else {})}
+                            for p in source.properties
+                        },
+                    },
+                }
+            ],
+            "links": links,
+        }
+    )
+
+
+def _tile_index(name: str, text: str) -> int:
+    if not text.isdigit() or len(text) > 9:
+        raise NotFoundError(f"{name} {text!r} is not a tile index (a whole number ≥ 0)")
+    return int(text)
+
+
+def _tile_check(source: TileSource, z: int, row: int, col: int) -> None:
+    limits = source_limits(source).get(z)
+    if limits is None:
+        raise NotFoundError(
+            f"tileMatrix {z} is not part of this tileset; it has tile matrices {source.min_zoom} to {source.max_zoom}"
+        )
+    if not limits.contains(row=row, col=col):
+        raise NotFoundError(
+            f"tile {z}/{row}/{col} lies outside the tileset's limits at tileMatrix {z}: rows "
+            f"{limits.min_row}-{limits.max_row}, columns {limits.min_col}-{limits.max_col}"
+        )
+
+
+@require_safe
+def tile(request: HttpRequest, collection_id: str, tms_id: str, z: str, y: str, x: str) -> HttpResponse:
+    """One Mapbox Vector Tile: ``z`` tile matrix, ``y`` tile row, ``x`` tile column (OGC order in the path)."""
+    try:
+        _check(request, formats=("mvt",))
+        source = _source(collection_id)
+        _tms(tms_id)
+        zoom, row, col = _tile_index("tileMatrix", z), _tile_index("tileRow", y), _tile_index("tileCol", x)
+        _tile_check(source, zoom, row, col)
+    except GeoportalError as error:
+        return _error(error)
+    audience = source.audience_key(user=request.user)
+    versions = ".".join(data_versions(*source.depends_on))
+    key = f"tile:{source.id}:{versions}:{audience}:{zoom}/{col}/{row}"
+    etag = 'W/"' + hashlib.sha256(key.encode()).hexdigest()[:24] + '"'
+    if etag in _if_none_match(request):
+        response = HttpResponse(status=HTTPStatus.NOT_MODIFIED)
+    else:
+        content = shared_cache().get(key)
+        status = HTTPStatus.OK if content else HTTPStatus.NO_CONTENT
+        if content is None:
+            content = tile_render(source, user=request.user, z=zoom, x=col, y=row)
+            status = HTTPStatus.OK if content else HTTPStatus.NO_CONTENT
+            response = _TileResponse(content, content_type=MVT, status=status, cache_key=key)
+        else:
+            response = HttpResponse(content, content_type=MVT, status=status)
+        if not content:
+            del response["Content-Type"]
+    response["ETag"] = etag
+    public = audience == "public"
+    response["Cache-Control"] = f"public, max-age={settings.TILE_MAX_AGE}" if public else "private, no-cache"
+    response["Access-Control-Allow-Origin"] = "*"
+    # What a user may see depends on the session: a browser must not reuse tiles across a login or logout.
+    patch_vary_headers(response, ["Cookie"])
+    return response
+
+
+class _TileResponse(HttpResponse):
+    """A freshly made tile, written to the shared cache once the response is sent (the server then calls close())."""
+
+    def __init__(self, content: bytes, *, cache_key: str, **kwargs):
+        super().__init__(content, **kwargs)
+        self._cache_key, self._tile = cache_key, content
+
+    def close(self):
+        try:
+            shared_cache().set(self._cache_key, self._tile)
+        finally:
+            super().close()
+
+
+def _if_none_match(request: HttpRequest) -> set[str]:
+    header = request.headers.get("If-None-Match", "")
+    return {tag.strip() for tag in header.split(",") if tag.strip()}

@@ -1,0 +1,353 @@
+"""OGC API – Tiles: vector tiles decoded with GDAL's MVT driver, limits, confidentiality, caching, a real client."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pyogrio
+import pytest
+import shapely
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.gis.geos import Point
+from django.db import connection
+from django.utils import timezone
+
+from geoportal.cache import shared_cache
+from layers.models import SRID
+from ogc.tiles.matrix import city_bbox_forget, lonlat_to_tile
+from ogc.tiles.render import tile_sql
+from ogc.tiles.sources import SOURCES
+from rollout.services import plan_version_publish
+from tests.factories import (
+    AddressFactory,
+    CityFactory,
+    PlanAreaFactory,
+    PlanVersionFactory,
+    ProviderFactory,
+    member_of,
+    planner,
+    square,
+)
+
+OGC = "/ogc"
+MVT = "application/vnd.mapbox-vector-tile"
+CENTRE = (350_000.0, 5_700_000.0)
+
+
+@pytest.fixture(autouse=True)
+def _own_tile_cache(settings, tmp_path):
+    """Every test starts with an empty shared (file) cache and re-reads the city's extent."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "shared": {"BACKEND": "geoportal.cache.SharedFileCache", "LOCATION": str(tmp_path / "cache")},
+    }
+    city_bbox_forget()
+    yield
+    city_bbox_forget()
+
+
+def tile_of(x: float, y: float, z: int) -> tuple[int, int, int]:
+    """(z, row, col) of the WebMercatorQuad tile holding the EPSG:25832 point."""
+    lonlat = Point(x, y, srid=SRID).transform(4326, clone=True)
+    col, row = lonlat_to_tile(lonlat.x, lonlat.y, z)
+    return z, row, col
+
+
+def tile_url(collection: str, z: int, row: int, col: int) -> str:
+    return f"{OGC}/collections/{collection}/tiles/WebMercatorQuad/{z}/{row}/{col}"
+
+
+def decode(content: bytes, z: int, row: int, col: int, tmp_path: Path):
+    """The tile's features (EPSG:3857) read by GDAL's MVT driver, which georeferences {z}/{x}/{y}.pbf names."""
+    path = tmp_path / "tiles" / str(z) / str(col) / f"{row}.pbf"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    return pyogrio.read_dataframe(path)
+
+
+def get_tile(client, collection: str, z: int, row: int, col: int, tmp_path: Path):
+    response = client.get(tile_url(collection, z, row, col))
+    if response.status_code == 204:
+        return response, []
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == MVT
+    return response, decode(response.content, z, row, col, tmp_path)
+
+
+@pytest.fixture
+def city(db):
+    return CityFactory()
+
+
+# -- metadata ---------------------------------------------------------------------------------
+
+
+def test_tile_matrix_set_is_the_vendored_ogc_definition(client, db):
+    listing = client.get(f"{OGC}/tileMatrixSets").json()
+    assert [t["id"] for t in listing["tileMatrixSets"]] == ["WebMercatorQuad"]
+    tms = client.get(f"{OGC}/tileMatrixSets/WebMercatorQuad").json()
+    assert tms["uri"] == "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
+    assert tms["crs"] == "http://www.opengis.net/def/crs/EPSG/0/3857"
+    assert len(tms["tileMatrices"]) == 25
+    assert client.get(f"{OGC}/tileMatrixSets/WorldCRS84Quad").status_code == 404
+
+
+def test_tileset_limits_cover_the_city_and_the_template_points_at_tiles(client, city):
+    tileset = client.get(f"{OGC}/collections/addresses/tiles/WebMercatorQuad").json()
+    limits = {limit["tileMatrix"]: limit for limit in tileset["tileMatrixSetLimits"]}
+    assert sorted(limits, key=int) == [str(z) for z in range(13, 19)]
+    for corner in [(345_000, 5_695_000), (355_000, 5_705_000), CENTRE]:
+        z, row, col = tile_of(*corner, 16)
+        assert limits["16"]["minTileRow"] <= row <= limits["16"]["maxTileRow"]
+        assert limits["16"]["minTileCol"] <= col <= limits["16"]["maxTileCol"]
+    item = next(link for link in tileset["links"] if link["rel"] == "item")
+    assert item["type"] == MVT
+    assert item["href"].endswith("/collections/addresses/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}")
+    layer = tileset["layers"][0]
+    assert layer["id"] == "addresses"
+    assert layer["geometryDimension"] == 0
+    assert layer["propertiesSchema"]["properties"]["homes"]["type"] == "integer"
+    assert any(link["rel"].endswith("/tiling-scheme") for link in tileset["links"])
+    listing = client.get(f"{OGC}/collections/rollout-areas/tiles").json()
+    assert listing["tilesets"][0]["tileMatrixSetURI"].endswith("/WebMercatorQuad")
+    rollout = client.get(f"{OGC}/collections/rollout-areas/tiles/WebMercatorQuad").json()
+    assert rollout["tileMatrixSetLimits"][0]["tileMatrix"] == "10"
+
+
+def test_collections_link_their_tilesets_and_conformance_declares_tiles(client, city):
+    collection = client.get(f"{OGC}/collections/addresses", {"f": "json"}).json()
+    links = [link for link in collection["links"] if link["rel"].endswith("/tilesets-vector")]
+    assert [link["href"].rsplit("/ogc", 1)[1] for link in links] == ["/collections/addresses/tiles"]
+    districts = client.get(f"{OGC}/collections/districts", {"f": "json"}).json()
+    assert not any(link["rel"].endswith("/tilesets-vector") for link in districts["links"])
+    conforms = client.get(f"{OGC}/conformance", {"f": "json"}).json()["conformsTo"]
+    for name in ("core", "tileset", "tilesets-list", "geodata-tilesets", "mvt", "oas30"):
+        assert f"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/{name}" in conforms
+    landing = client.get(OGC + "/", {"f": "json"}).json()
+    schemes = [link for link in landing["links"] if link["rel"].endswith("/tiling-schemes")]
+    assert [link["href"].rsplit("/ogc", 1)[1] for link in schemes] == ["/tileMatrixSets"]
+
+
+def test_openapi_describes_the_tile_paths_and_validates(client, city):
+    from openapi_spec_validator import validate
+
+    document = client.get(f"{OGC}/openapi", {"f": "json"}).json()
+    path = "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}"
+    assert MVT in document["paths"][path]["get"]["responses"]["200"]["content"]
+    assert "/tileMatrixSets" in document["paths"]
+    # pygeoapi's own paths still $ref OGC's schemas online (made self-contained elsewhere): validate ours alone.
+    tiles = {k: v for k, v in document["paths"].items() if "ile" in k}
+    validate({"openapi": "3.0.2", "info": {"title": "tiles", "version": "1"}, "paths": tiles})
+
+
+# -- tiles ------------------------------------------------------------------------------------
+
+
+def test_address_tile_holds_the_addresses_with_attributes_at_their_positions(client, city, tmp_path):
+    near = AddressFactory(street="Schloßstraße", house_number=7, homes=12, geom=Point(*CENTRE, srid=SRID))
+    beside = AddressFactory(street="Kohlenkamp", house_number=3, geom=Point(CENTRE[0] + 20, CENTRE[1], srid=SRID))
+    AddressFactory(street="Weit weg", geom=Point(CENTRE[0] + 3000, CENTRE[1], srid=SRID))
+    z, row, col = tile_of(*CENTRE, 16)
+    _, features = get_tile(client, "addresses", z, row, col, tmp_path)
+    assert str(features.crs) == "EPSG:3857"
+    assert sorted(features["street"]) == ["Kohlenkamp", "Schloßstraße"]
+    found = features.set_index("mvt_id")
+    assert found.loc[near.pk, "homes"] == 12
+    assert found.loc[near.pk, "house_number"] == 7
+    for address in (near, beside):
+        expected = address.geom.transform(3857, clone=True)
+        # One tile unit at z16 is 611 m / 4096 = 0.15 m.
+        assert found.loc[address.pk, "geometry"].distance(shapely.Point(expected.x, expected.y)) < 0.3
+
+
+def test_f_mvt_gives_the_same_tile(client, city):
+    AddressFactory(geom=Point(*CENTRE, srid=SRID))
+    url = tile_url("addresses", *tile_of(*CENTRE, 15))
+    plain, explicit = client.get(url), client.get(url, {"f": "mvt"})
+    assert plain.status_code == explicit.status_code == 200
+    assert plain.content == explicit.content
+    assert plain["ETag"] == explicit["ETag"]
+
+
+def test_empty_tile_inside_the_limits_is_204(client, city):
+    response = client.get(tile_url("addresses", *tile_of(346_000, 5_696_000, 16)))
+    assert response.status_code == 204
+    assert response.content == b""
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "says"),
+    [
+        ("/collections/addresses/tiles/WebMercatorQuad/12/{row12}/{col12}", 404, "tileMatrix 12"),
+        ("/collections/addresses/tiles/WebMercatorQuad/19/0/0", 404, "tileMatrix 19"),
+        ("/collections/addresses/tiles/WebMercatorQuad/25/0/0", 404, "tileMatrix 25"),
+        ("/collections/addresses/tiles/WebMercatorQuad/16/0/0", 404, "outside the tileset's limits"),
+        ("/collections/addresses/tiles/WebMercatorQuad/16/{row}/99999999", 404, "outside"),
+        ("/collections/addresses/tiles/WebMercatorQuad/16/-1/{col}", 404, "tileRow"),
+        ("/collections/addresses/tiles/WebMercatorQuad/x/1/1", 404, "tileMatrix"),
+        ("/collections/addresses/tiles/WebMercatorQuad/16/{row}/1e3", 404, "tileCol"),
+        ("/collections/addresses/tiles/WebMercatorQuad/16/{row}/99999999999999999999", 404, "tileCol"),
+        ("/collections/addresses/tiles/WorldCRS84Quad/16/{row}/{col}", 404, "WorldCRS84Quad"),
+        ("/collections/districts/tiles/WebMercatorQuad/16/{row}/{col}", 404, "no vector tiles"),
+        ("/collections/nowhere/tiles", 404, "no vector tiles"),
+        ("/collections/nowhere/tiles/WebMercatorQuad", 404, "no vector tiles"),
+        ("/collections/addresses/tiles/WebMercatorQuad/16/{row}/{col}?bbox=1,2,3,4", 400, "bbox"),
+        ("/collections/addresses/tiles/WebMercatorQuad/16/{row}/{col}?f=png", 400, "png"),
+        ("/collections/addresses/tiles?f=xml", 400, "xml"),
+        ("/tileMatrixSets?limit=3", 400, "limit"),
+    ],
+)
+def test_bad_tile_requests_are_json_4xx_never_500(client, city, path, status, says):
+    z, row, col = tile_of(*CENTRE, 16)
+    _, row12, col12 = tile_of(*CENTRE, 12)
+    response = client.get(OGC + path.format(row=row, col=col, row12=row12, col12=col12))
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json"
+    assert says in response.json()["description"]
+
+
+# -- confidentiality and caching --------------------------------------------------------------
+
+
+@pytest.fixture
+def plans(city):
+    """Provider "own": v1 published ("Alt"), v2 accepted but unpublished ("Neu"); an address under both."""
+    address = AddressFactory(geom=Point(*CENTRE, srid=SRID))
+    own, other = ProviderFactory(slug="own"), ProviderFactory(slug="other")
+    v1 = PlanVersionFactory(provider=own, number=1, published_at=timezone.now())
+    PlanAreaFactory(version=v1, key="a", name="Alt", stage="planned")
+    v2 = PlanVersionFactory(provider=own, number=2)
+    PlanAreaFactory(
+        version=v2, key="a", name="Neu", stage="under_construction", geom=square(349_900, 5_699_900, 350_100, 5_700_100)
+    )
+    from rollout.availability import availability_recompute
+
+    availability_recompute()
+    return {"address": address, "own": own, "other": other, "v2": v2}
+
+
+def area_names(client, tmp_path) -> list[str]:
+    _, features = get_tile(client, "rollout-areas", *tile_of(*CENTRE, 14), tmp_path)
+    return sorted(features["name"]) if len(features) else []
+
+
+@pytest.mark.parametrize("warm_with", ["anonymous", "own member", "planner"])
+def test_unpublished_areas_reach_only_own_members_and_planners_whatever_the_cache_holds(
+    client, plans, tmp_path, warm_with
+):
+    own_member, other_member, city_planner = member_of(plans["own"]), member_of(plans["other"]), planner()
+    users = {"anonymous": None, "own member": own_member, "other member": other_member, "planner": city_planner}
+    expected = {"anonymous": ["Alt"], "own member": ["Neu"], "other member": ["Alt"], "planner": ["Neu"]}
+    order = [warm_with] + [who for who in users if who != warm_with]
+    for _ in range(2):  # the second round is served from the cache
+        for who in order:
+            client.logout()
+            if users[who] is not None:
+                client.force_login(users[who])
+            assert area_names(client, tmp_path) == expected[who], who
+
+
+def test_cache_control_public_for_anonymous_private_for_logged_in(client, plans):
+    url = tile_url("rollout-areas", *tile_of(*CENTRE, 14))
+    anonymous = client.get(url)
+    assert anonymous["Cache-Control"] == "public, max-age=300"
+    assert "Cookie" in anonymous["Vary"]
+    client.force_login(member_of(plans["own"]))
+    member = client.get(url)
+    assert member["Cache-Control"].startswith("private")
+    assert member["ETag"] != anonymous["ETag"]
+
+
+def test_publishing_invalidates_the_cached_public_tiles(client, plans, tmp_path):
+    z, row, col = tile_of(*CENTRE, 14)
+    assert area_names(client, tmp_path) == ["Alt"]
+    before = client.get(tile_url("availability", z, row, col))
+    _, availability = get_tile(client, "availability", z, row, col, tmp_path)
+    assert list(availability["stage"]) == ["planned"]
+
+    plan_version_publish(version=plans["v2"], by=None)
+
+    assert area_names(client, tmp_path) == ["Neu"]
+    _, availability = get_tile(client, "availability", z, row, col, tmp_path)
+    assert list(availability["stage"]) == ["under_construction"]
+    assert list(availability["provider"]) == ["own"]
+    assert availability.iloc[0]["address_id"] == plans["address"].pk
+    after = client.get(tile_url("availability", z, row, col), headers={"If-None-Match": before["ETag"]})
+    assert after.status_code == 200
+
+
+def test_cached_tile_needs_no_query_and_revalidation_gives_304(client, city, django_assert_num_queries):
+    AddressFactory(geom=Point(*CENTRE, srid=SRID))
+    url = tile_url("addresses", *tile_of(*CENTRE, 16))
+    first = client.get(url)
+    assert first.status_code == 200
+    with django_assert_num_queries(0):
+        again = client.get(url)
+        not_modified = client.get(url, headers={"If-None-Match": first["ETag"]})
+    assert again.content == first.content
+    assert not_modified.status_code == 304
+    assert not_modified.content == b""
+
+
+def test_tiles_live_in_the_shared_cache_that_all_workers_read(client, city, tmp_path):
+    AddressFactory(geom=Point(*CENTRE, srid=SRID))
+    client.get(tile_url("addresses", *tile_of(*CENTRE, 16)))
+    assert list((tmp_path / "cache").glob("*.djcache"))
+    assert any(isinstance(v, bytes) and v for v in _cache_values())
+
+
+def _cache_values():
+    cache = shared_cache()
+    for path in Path(cache._dir).glob("*.djcache"):
+        with path.open("rb") as f:
+            if not cache._is_expired(f):
+                import pickle
+                import zlib
+
+                yield pickle.loads(zlib.decompress(f.read()))  # noqa: S301 - our own cache file
+
+
+@pytest.mark.parametrize("collection", ["addresses", "availability", "rollout-areas"])
+def test_tile_sql_is_one_statement_that_can_use_the_gist_index(city, collection):
+    sql, params = tile_sql(SOURCES[collection], user=AnonymousUser(), z=16, x=34020, y=21820)
+    assert sql.count("ST_AsMVT(") == 1
+    index_of = {"addresses": "layers_address", "availability": "layers_address", "rollout-areas": "rollout_planarea"}
+    with connection.cursor() as cursor:
+        # A handful of test rows would make a sequential scan cheapest; forbid it to see whether
+        # the planner *can* answer the && filter from the GiST index.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    # GiST indexes that Django makes for geometry fields are named <table>_geom_<hash>_id.
+    assert re.search(rf"Index Scan using {index_of[collection]}_geom_\w+_id", plan), plan
+    assert re.search(r"Index Cond: \(\(?(layers_address\.)?geom && ", plan), plan
+
+
+# -- a real client ----------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_gdal_ogcapi_driver_finds_and_reads_the_tiles(transactional_db, live_server):
+    """GDAL's OGCAPI driver (pyogrio's GDAL) walks collection → tilesets → tileset → tiling scheme → MVT tiles."""
+    CityFactory()
+    AddressFactory(street="Schloßstraße", house_number=7, geom=Point(*CENTRE, srid=SRID))
+    centre = Point(*CENTRE, srid=SRID).transform(3857, clone=True)
+    # GDAL does not reproject the collection's CRS84 extent for vector tiles: give it in EPSG:3857.
+    box = {"MINX": centre.x - 100, "MINY": centre.y - 100, "MAXX": centre.x + 100, "MAXY": centre.y + 100}
+    options = ", ".join(f"{k}='{v}'" for k, v in box.items())
+    # Tile matrices 13..18 are the layers 0..5. In a subprocess: GDAL would block the live server's thread.
+    script = (
+        "import pyogrio, json\n"
+        f"df = pyogrio.read_dataframe('OGCAPI:{live_server.url}/ogc/collections/addresses', layer=3, API='TILES', "
+        f"{options})\n"
+        "print(json.dumps({'streets': list(df['street']), 'xy': [df.geometry.iloc[0].x, df.geometry.iloc[0].y]}))"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert found["streets"] == ["Schloßstraße"]
+    assert shapely.Point(found["xy"]).distance(shapely.Point(centre.x, centre.y)) < 0.3

@@ -15,7 +15,7 @@ import time
 
 from django.contrib.gis.db.models import GeometryField
 from django.db import connection
-from django.db.models import BooleanField, F, Func, Value
+from django.db.models import BooleanField, F, Func, Q, Value
 
 from ogc.crs import STORAGE_SRID
 from ogc.tiles.sources import TileSource
@@ -98,10 +98,17 @@ def _compile(source: TileSource, *, user, z: int, x: int, y: int) -> tuple[str, 
     geometry = F(source.geometry)
     search_area = TransformTo(TileEnvelope(z, x, y, margin=BUFFER / EXTENT), STORAGE_SRID)
     mvt_geometry = AsMVTGeom(TransformTo(geometry, 3857), TileEnvelope(z, x, y))
+    if source.indexed_geometry is None:
+        where = Q(BoxOverlaps(geometry, search_area))
+    else:
+        indexed = source.indexed_geometry
+        where = Q(BoxOverlaps(F(indexed), search_area)) | Q(
+            Q(**{f"{indexed}__isnull": True}), BoxOverlaps(geometry, search_area)
+        )
     queryset = (
         source.queryset(user=user)
         .order_by()
-        .filter(BoxOverlaps(geometry, search_area))
+        .filter(where)
         .values(*(p.path for p in source.properties), mvtgeom=mvt_geometry)
     )
     inner, params = queryset.query.sql_with_params()

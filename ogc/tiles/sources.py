@@ -50,6 +50,11 @@ class TileSource:
     max_zoom: int
     # Data versions (geoportal.cache) whose change makes cached tiles stale.
     depends_on: tuple[str, ...]
+    # Where ``geometry`` is an annotation that falls back to something unindexed (rollout areas:
+    # ``Coalesce(geom, circles around listed addresses)``), the indexed field it prefers: tiles then
+    # filter ``field && box OR (field IS NULL AND geometry && box)``, which the GiST index answers
+    # (GiST also finds NULLs).
+    indexed_geometry: str | None = None
     # Dotted path to ``f(*, user) -> str``: the part of the cache key that says what this
     # (logged-in) user may see. Users with the same key get the same tiles. None: one key per user.
     audience: str | None = None
@@ -117,9 +122,9 @@ SOURCES: dict[str, TileSource] = {
             title="Rollout areas",
             description="Areas of each provider's current plan; unpublished ones only for its members and planners.",
             # Address-list areas have no polygon of their own; ``shape`` draws them (see plan_area_features).
-            # It is not indexed, which is fine for the few thousand areas of current versions.
             selector="rollout.selectors.plan_area_features",
             geometry="shape",
+            indexed_geometry="geom",
             dimension=2,
             properties=(
                 Prop("id", "id", "integer"),

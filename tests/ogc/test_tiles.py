@@ -235,6 +235,21 @@ def area_names(client, tmp_path) -> list[str]:
     return sorted(features["name"]) if len(features) else []
 
 
+def test_address_list_areas_are_drawn_around_their_addresses(client, city, tmp_path):
+    # given a published area that is a list of addresses (no polygon of its own)
+    address = AddressFactory(geom=Point(*CENTRE, srid=SRID))
+    version = PlanVersionFactory(provider=ProviderFactory(slug="listed"), number=1, published_at=timezone.now())
+    area = PlanAreaFactory(version=version, key="L", name="Liste", geom=None, stage="bookable")
+    area.addresses.add(address)
+    # then the rollout tile at the address holds it, flagged as an address list
+    _, features = get_tile(client, "rollout-areas", *tile_of(*CENTRE, 16), tmp_path)
+    assert list(features["name"]) == ["Liste"]
+    assert bool(features["address_list"].iloc[0]) is True
+    # and a tile far away does not
+    _, elsewhere = get_tile(client, "rollout-areas", *tile_of(CENTRE[0] + 3000, CENTRE[1], 16), tmp_path)
+    assert len(elsewhere) == 0
+
+
 @pytest.mark.parametrize("warm_with", ["anonymous", "own member", "planner"])
 def test_unpublished_areas_reach_only_own_members_and_planners_whatever_the_cache_holds(
     client, plans, tmp_path, warm_with
@@ -323,7 +338,8 @@ def test_tile_sql_is_one_statement_that_can_use_the_gist_index(city, collection)
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     # GiST indexes that Django makes for geometry fields are named <table>_geom_<hash>_id.
-    assert re.search(rf"Index Scan using {index_of[collection]}_geom_\w+_id", plan), plan
+    # Rollout areas: a BitmapOr of "geom && box" and "geom IS NULL" (address-list areas), both from the index.
+    assert re.search(rf"(Index Scan using|Bitmap Index Scan on) {index_of[collection]}_geom_\w+_id", plan), plan
     assert re.search(r"Index Cond: \(\(?(layers_address\.)?geom && ", plan), plan
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from ogc import views
+from ogc import transactions, views
 
 app_name = "ogc"
 urlpatterns = [
@@ -12,6 +12,6 @@ urlpatterns = [
     path("collections", views.collections, name="collections"),
     path("collections/<str:collection_id>", views.collections, name="collection"),
     path("collections/<str:collection_id>/queryables", views.queryables, name="queryables"),
-    path("collections/<str:collection_id>/items", views.items, name="items"),
-    path("collections/<str:collection_id>/items/<str:item_id>", views.item, name="item"),
+    path("collections/<str:collection_id>/items", transactions.items, name="items"),
+    path("collections/<str:collection_id>/items/<str:item_id>", transactions.item, name="item"),
 ]

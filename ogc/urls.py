@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from ogc import views
+from ogc import transactions, views
 from ogc.tiles import views as tiles
 
 app_name = "ogc"
@@ -13,8 +13,9 @@ urlpatterns = [
     path("collections", views.collections, name="collections"),
     path("collections/<str:collection_id>", views.collections, name="collection"),
     path("collections/<str:collection_id>/queryables", views.queryables, name="queryables"),
-    path("collections/<str:collection_id>/items", views.items, name="items"),
-    path("collections/<str:collection_id>/items/<str:item_id>", views.item, name="item"),
+    # GET through views; POST/PUT/DELETE (Part 4, provider tokens) through transactions.
+    path("collections/<str:collection_id>/items", transactions.items, name="items"),
+    path("collections/<str:collection_id>/items/<str:item_id>", transactions.item, name="item"),
     path("tileMatrixSets", tiles.tile_matrix_sets, name="tile-matrix-sets"),
     path("tileMatrixSets/<str:tms_id>", tiles.tile_matrix_set_view, name="tile-matrix-set"),
     path("collections/<str:collection_id>/tiles", tiles.tilesets, name="tilesets"),

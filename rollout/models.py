@@ -229,3 +229,29 @@ class Availability(models.Model):
 
     def __str__(self) -> str:
         return f"{self.address_id}/{self.provider_id}: {self.stage}"
+
+
+class ProviderToken(models.Model):
+    """A secret with which a provider member's programs write plans through the OGC API (Part 4).
+
+    Only a SHA-256 digest is stored; the token itself is shown once when it is made.
+    It acts as its user, for its provider only, and stops working when revoked,
+    when the user is deactivated or when the membership ends.
+    """
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="tokens")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="provider_tokens")
+    name = models.CharField(_("name"), max_length=100, help_text=_("What the token is for, e.g. 'GIS export job'."))
+    prefix = models.CharField(_("prefix"), max_length=12, help_text=_("The token's first characters, to recognise it."))
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["provider", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.provider}: {self.name} ({self.prefix}…)"

@@ -1,0 +1,147 @@
+"""OGC API Part 4 on rollout areas: provider tokens write, everything else is refused, versions stay confidential."""
+
+import json
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from pyproj import Transformer
+
+from rollout.models import PlanArea, PlanSubmission, PlanVersion
+from rollout.selectors import plan_areas_visible
+from rollout.services import plan_version_publish
+from rollout.tokens import provider_token_create, provider_token_revoke
+from tests.factories import ProviderFactory, member_of, planner
+
+pytestmark = pytest.mark.usefixtures("city")
+
+TO_CRS84 = Transformer.from_crs(25832, 4326, always_xy=True)
+ITEMS = "/ogc/collections/rollout-areas/items"
+GEOJSON = "application/geo+json"
+
+
+def feature(key=None, *, x=351000, y=5699000, size=400, **properties) -> str:
+    corners = [(x, y), (x + size, y), (x + size, y + size), (x, y + size), (x, y)]
+    ring = [list(TO_CRS84.transform(a, b)) for a, b in corners]
+    props = {"stage": "geplant", "technology": "FTTH", "expected": "Q2/2031", "max_down": 1000} | properties
+    if key is not None:
+        props["key"] = key
+    return json.dumps({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]}, "properties": props})
+
+
+@pytest.fixture
+def provider():
+    return ProviderFactory(slug="alpha", name="Alpha Glasfaser")
+
+
+@pytest.fixture
+def member(provider):
+    return member_of(provider)
+
+
+@pytest.fixture
+def token(provider, member) -> str:
+    return provider_token_create(provider=provider, user=member, name="GIS job", by=member)[1]
+
+
+def auth(token: str) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+def post(client, token, body, url=ITEMS, content_type=GEOJSON):
+    return client.post(url, body, content_type=content_type, **(auth(token) if token else {}))
+
+
+def test_a_token_creates_an_area_as_a_new_unpublished_version(client, provider, token):
+    response = post(client, token, feature("A-1"))
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["version"] == 1
+    assert body["published"] is False
+    area = PlanArea.objects.get(pk=body["id"])
+    assert (area.key, area.stage, area.version.provider) == ("A-1", "planned", provider)
+    assert response["Location"].endswith(f"{ITEMS}/{area.pk}")
+    # the public sees nothing of it, on the API or anywhere that reads the selectors
+    assert not plan_areas_visible(user=AnonymousUser()).exists()
+
+
+def test_replace_and_delete_make_new_versions_and_old_ids_conflict(client, provider, token):
+    post(client, token, feature("A-1"))
+    second = post(client, token, feature("A-2", x=352000)).json()["id"]
+    # ids are per version: A-1 of version 2 is a new row
+    first = PlanArea.objects.get(version__number=2, version__provider=provider, key="A-1").pk
+    # when A-1 is replaced (under construction now; the key comes from the path)
+    response = client.put(
+        f"{ITEMS}/{first}", feature(stage="im Bau", expected="2031-09-30"), content_type=GEOJSON, **auth(token)
+    )
+    assert response.status_code == 200, response.content
+    replaced = response.json()["id"]
+    assert PlanArea.objects.get(pk=replaced).stage == "under_construction"
+    assert PlanArea.objects.get(pk=replaced).version.number == 3
+    # then the id of version 2 is history: editing it is a conflict that says so
+    stale = client.delete(f"{ITEMS}/{second}", **auth(token))
+    assert stale.status_code == 409
+    assert "belongs to version 2" in stale.json()["description"]
+    # deleting the current A-2 makes version 4 with A-1 only
+    current_a2 = PlanArea.objects.get(version__number=3, version__provider=provider, key="A-2").pk
+    assert client.delete(f"{ITEMS}/{current_a2}", **auth(token)).status_code == 204
+    latest = PlanVersion.objects.filter(provider=provider).latest("number")
+    assert (latest.number, list(latest.areas.values_list("key", flat=True))) == (4, ["A-1"])
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        (feature("A-1", stage="irgendwann"), 400, "unknown stage"),
+        (feature("A-1", expected="Q1/2019"), 400, "expected lies in the past"),
+        (feature("A-1", x=600000), 400, "feature lies outside the city"),
+        ("{broken", 400, "not JSON"),
+        (json.dumps({"type": "FeatureCollection", "features": []}), 400, "one feature per request"),
+    ],
+)
+def test_bad_features_are_400_with_the_report_and_nothing_stored(client, token, body, status, message):
+    response = post(client, token, body)
+    assert response.status_code == status
+    text = json.dumps(response.json())
+    assert message in text
+    assert not PlanArea.objects.exists()
+
+
+def test_writes_need_a_valid_token_not_a_session(client, provider, member, token):
+    # no credentials
+    response = post(client, None, feature("A-1"))
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    # a logged-in member's cookie is not enough (no CSRF hole)
+    client.force_login(member)
+    assert post(client, None, feature("A-1")).status_code == 401
+    # a wrong or revoked token
+    assert post(client, "gfp_not-a-token", feature("A-1")).status_code == 401
+    assert client.post(ITEMS, feature("A-1"), content_type=GEOJSON, HTTP_AUTHORIZATION="Basic eDp5").status_code == 401
+    from rollout.models import ProviderToken
+
+    provider_token_revoke(token=ProviderToken.objects.get(), by=member)
+    assert post(client, token, feature("A-1")).status_code == 401
+    assert not PlanSubmission.objects.exists()
+
+
+def test_read_only_collections_and_wrong_media_types_are_refused(client, token):
+    assert post(client, token, feature("A-1"), url="/ogc/collections/schools/items").status_code == 405
+    assert post(client, token, feature("A-1"), content_type="text/plain").status_code == 415
+    assert client.patch(f"{ITEMS}/1", feature("A-1"), content_type=GEOJSON, **auth(token)).status_code == 405
+
+
+def test_a_token_only_reaches_its_own_providers_areas(client, provider, token):
+    other = ProviderFactory(slug="beta")
+    other_member = member_of(other)
+    other_token = provider_token_create(provider=other, user=other_member, name="job", by=other_member)[1]
+    theirs = post(client, other_token, feature("B-1")).json()["id"]
+    # alpha's token cannot delete beta's area: not found, not forbidden (existence is not revealed)
+    assert client.delete(f"{ITEMS}/{theirs}", **auth(token)).status_code == 404
+    assert PlanArea.objects.filter(pk=theirs).exists()
+
+
+def test_published_edits_reach_the_public(client, provider, token):
+    created = post(client, token, feature("A-1")).json()
+    version = PlanVersion.objects.get(provider=provider, number=created["version"])
+    plan_version_publish(version=version, by=planner())
+    assert list(plan_areas_visible(user=AnonymousUser()).values_list("key", flat=True)) == ["A-1"]

@@ -45,6 +45,8 @@ class Collection:
     limits: dict[str, int] = field(default_factory=lambda: {"default_items": 100, "max_items": 1000})
     # The geometry: a field or an annotation of the selector's QuerySet, or a path such as "address__geom".
     geometry: str = "geom"
+    # Provider members' programs add, replace and delete items with a provider token (Part 4, ogc.transactions).
+    editable: bool = False
 
     @property
     def queryable_fields(self) -> dict[str, dict[str, Any]]:
@@ -126,6 +128,7 @@ COLLECTIONS: dict[str, Collection] = {
         ),
         Collection(
             id="rollout-areas",
+            editable=True,
             selector="rollout.selectors.plan_area_features",
             layer="ausbaugebiete",
             title="Rollout areas",

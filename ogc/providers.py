@@ -43,7 +43,8 @@ class SelectorProvider(BaseProvider):
         if self.collection is None:
             raise RuntimeError(f"no collection {self.data!r} in ogc.collections")
         self.options = provider_def.get("options") or {}
-        self.editable = False
+        # pygeoapi then documents POST/PUT/DELETE in the OpenAPI document; ogc.transactions serves them.
+        self.editable = self.collection.editable
         self.count = self.collection.count
         self.id_field = "id"
         self.uri_field = self.title_field = self.time_field = None

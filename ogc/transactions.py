@@ -22,14 +22,13 @@ from django.views.decorators.csrf import csrf_exempt
 
 from geoportal.errors import GeoportalError
 from ogc import views
+from ogc.collections import collection_get
 from rollout.edits import plan_area_edit
 from rollout.models import PlanArea
 from rollout.tokens import provider_token_authenticate
 
 logger = logging.getLogger(__name__)
 
-# Collections whose items provider programs may write.
-EDITABLE = {"rollout-areas"}
 GEOJSON_TYPES = {"application/geo+json", "application/json"}
 READ = {"GET", "HEAD", "OPTIONS"}
 
@@ -61,7 +60,8 @@ def _token_user(request: HttpRequest) -> JsonResponse | None:
 
 
 def _write_allowed(request: HttpRequest, collection_id: str) -> JsonResponse | None:
-    if collection_id not in EDITABLE:
+    collection = collection_get(collection_id)
+    if collection is None or not collection.editable:
         response = _error(405, "MethodNotAllowed", f"collection {collection_id!r} is read-only")
         response["Allow"] = "GET, HEAD"
         return response

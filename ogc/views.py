@@ -137,6 +137,8 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
     *records.CONFORMANCE,
     *tiles_documents.CONFORMANCE,
+    # Part 4 on rollout-areas (ogc.transactions, tests/ogc/test_transactions.py).
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
 ]
 
 

@@ -27,9 +27,9 @@ def test_conformance_declares_features_core_and_crs(client):
 
 def test_conformance_declares_nothing_the_server_does_not_pass_yet(client):
     # QGIS sends CQL2 filters to servers declaring these; until the filter
-    # work lands they must not be claimed, nor Part 4 (create/replace/delete).
+    # work lands they must not be claimed.
     conforms = get_json(client, "/ogc/conformance").json()["conformsTo"]
-    unproven = [c for c in conforms if "cql2" in c or "features-3" in c or "features-4" in c]
+    unproven = [c for c in conforms if "cql2" in c or "features-3" in c]
     assert unproven == []
     html = client.get("/ogc/conformance", {"f": "html"})
     assert html.status_code == 200

@@ -145,3 +145,71 @@ def test_published_edits_reach_the_public(client, provider, token):
     version = PlanVersion.objects.get(provider=provider, number=created["version"])
     plan_version_publish(version=version, by=planner())
     assert list(plan_areas_visible(user=AnonymousUser()).values_list("key", flat=True)) == ["A-1"]
+
+
+def test_the_token_reads_its_unpublished_areas_through_the_collection_the_public_does_not(client, provider, token):
+    created = post(client, token, feature("A-1")).json()
+    # the provider's program sees its new area in the collection and as an item
+    own = client.get(ITEMS, {"f": "json"}, **auth(token)).json()
+    assert [f["properties"]["key"] for f in own["features"]] == ["A-1"]
+    assert client.get(f"{ITEMS}/{created['id']}", {"f": "json"}, **auth(token)).status_code == 200
+    # the public sees neither
+    public = client.get(ITEMS, {"f": "json"}).json()
+    assert (public["numberMatched"], public["features"]) == (0, [])
+    assert client.get(f"{ITEMS}/{created['id']}", {"f": "json"}).status_code == 404
+    # and a broken token on a read is 401, not a silent anonymous answer
+    assert client.get(ITEMS, {"f": "json"}, **auth("gfp_broken")).status_code == 401
+
+
+def test_conformance_and_openapi_declare_part_4_for_rollout_areas_only(client):
+    conforms = client.get("/ogc/conformance", {"f": "json"}).json()["conformsTo"]
+    assert "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete" in conforms
+    paths = client.get("/ogc/openapi", {"f": "json"}).json()["paths"]
+    assert "post" in paths["/collections/rollout-areas/items"]
+    assert {"put", "delete"} <= set(paths["/collections/rollout-areas/items/{featureId}"])
+    assert "put" not in paths["/collections/schools/items/{featureId}"]
+
+
+@pytest.fixture
+def owslib_headers():
+    """OWSLib 0.3x updates its module-wide REQUEST_HEADERS with a client's headers: restore them afterwards."""
+    from owslib import ogcapi
+
+    saved = dict(ogcapi.REQUEST_HEADERS)
+    yield
+    ogcapi.REQUEST_HEADERS.clear()
+    ogcapi.REQUEST_HEADERS.update(saved)
+
+
+@pytest.mark.slow
+def test_owslib_creates_replaces_and_deletes_with_a_token(transactional_db, live_server, owslib_headers):
+    """OWSLib's Features client (a real Part 4 client) against the running server."""
+    import requests
+    from owslib.ogcapi.features import Features
+
+    from tests.ogc.conftest import city_load
+
+    city_load()
+    provider = ProviderFactory(slug="alpha")
+    member = member_of(provider)
+    secret = provider_token_create(provider=provider, user=member, name="owslib", by=member)[1]
+    api = Features(f"{live_server.url}/ogc", headers={"Authorization": f"Bearer {secret}"})
+    assert api.collection_item_create("rollout-areas", json.loads(feature("O-1"))) is True
+    assert api.collection_item_create("rollout-areas", json.loads(feature("O-2", x=352000))) is True
+    items = api.collection_items("rollout-areas")
+    ids = {f["properties"]["key"]: f["id"] for f in items["features"]}
+    assert set(ids) == {"O-1", "O-2"}
+    api.headers["Content-Type"] = GEOJSON
+    assert api.collection_item_update(
+        "rollout-areas", ids["O-1"], feature("O-1", stage="im Bau", expected="2031-12-31")
+    )
+    ids = {f["properties"]["key"]: f["id"] for f in api.collection_items("rollout-areas")["features"]}
+    assert api.collection_item_delete("rollout-areas", ids["O-2"]) is True
+    keys = [
+        (f["properties"]["key"], f["properties"]["stage"]) for f in api.collection_items("rollout-areas")["features"]
+    ]
+    assert keys == [("O-1", "under_construction")]
+    assert PlanVersion.objects.filter(provider=provider, published_at__isnull=True).count() == 4
+    # without the token the public view is empty (plain requests: OWSLib would still send the token, see above)
+    public = requests.get(f"{live_server.url}{ITEMS}", params={"f": "json"}, timeout=30).json()
+    assert public["features"] == []

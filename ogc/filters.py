@@ -41,6 +41,9 @@ from ogc.crs import CRS84, STORAGE_AREA_CRS84, STORAGE_SRID, SupportedCrs, _merc
 
 GEOMETRY = "geometry"
 LANGUAGES = ("cql2-text", "cql2-json")
+# GDAL up to 3.6 sends CQL text only when the OpenAPI document offers filter-lang "cql-text" (the
+# draft's name), and then sends filter-lang=cql-text with CQL2-compatible text: read it as cql2-text.
+LEGACY_LANGUAGES = {"cql-text": "cql2-text"}
 NOTHING = Q(pk__in=[])
 _COMPARISONS = {
     "=": Exact,
@@ -83,7 +86,7 @@ def filter_q(text: str, *, lang: str | None, collection: Collection, crs: Suppor
 
 
 def filter_parse(text: str, *, lang: str | None) -> dict | bool:
-    lang = lang or "cql2-text"
+    lang = LEGACY_LANGUAGES.get(lang, lang or "cql2-text")
     if lang not in LANGUAGES:
         raise InvalidInputError(
             f"filter-lang {lang!r} is not supported; use {' or '.join(LANGUAGES)}", where="filter-lang"
@@ -228,6 +231,9 @@ class _Evaluator:
                 raise _error(f"{name} is {_kind_name(kind)}; compare it with a number, not {_show(node)}")
             return node
         if expected == "boolean":
+            if node in (0, 1) and not isinstance(node, bool):
+                # OGR SQL has no boolean literal: GDAL sends "flag = 1" for a boolean field.
+                return bool(node)
             if not isinstance(node, bool):
                 raise _error(f"{name} is a boolean; compare it with TRUE or FALSE, not {_show(node)}")
             return node

@@ -19,7 +19,7 @@ from django.urls import Resolver404, resolve
 
 from ogc.collections import collection_get
 from ogc.crs import SUPPORTED
-from ogc.filters import LANGUAGES
+from ogc.filters import LANGUAGES, LEGACY_LANGUAGES
 
 logger = logging.getLogger(__name__)
 MOUNT = "/ogc"
@@ -154,7 +154,8 @@ COMPONENTS = {
             "in": "query",
             "description": "The encoding of filter.",
             "required": False,
-            "schema": {"type": "string", "enum": list(LANGUAGES), "default": LANGUAGES[0]},
+            # cql-text: the draft's name, which GDAL <= 3.6 looks for before it sends -where as CQL text.
+            "schema": {"type": "string", "enum": [*LANGUAGES, *LEGACY_LANGUAGES], "default": LANGUAGES[0]},
             "style": "form",
         },
         "filter-crs": {
@@ -184,11 +185,11 @@ def openapi_document(document: dict) -> dict:
     components = document.setdefault("components", {})
     for kind, entries in COMPONENTS.items():
         components.setdefault(kind, {}).update(deepcopy(entries))
+    _localise(document)
     for path, operations in document.get("paths", {}).items():
         match = re.fullmatch(r"/collections/([^/{}]+)/items", path)
         if match and "get" in operations:
             _items_parameters(operations["get"], match.group(1))
-    _localise(document)
     return document
 
 

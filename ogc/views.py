@@ -230,9 +230,13 @@ def _features_finish(response: HttpResponse, state: RequestState, *, links: bool
     if not response.get("Content-Type", "").startswith("application/json"):
         return response
     response["Content-Type"] = GEOJSON
-    if links and response.get("Content-Encoding") is None:
+    if response.get("Content-Encoding") is None:
         content = json.loads(response.content)
-        content["links"] = _links_fixed(content, state)
+        # pygeoapi stamps every response with the time it was made; without it, the same
+        # data gives the same body and ETag, and conditional requests work (ogc.middleware).
+        content.pop("timeStamp", None)
+        if links:
+            content["links"] = _links_fixed(content, state)
         response.content = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
     return response
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.gis.geos import GEOSGeometry
+from django.db.models import Q
 
 from ogc.crs import CRS84, SupportedCrs
 
@@ -28,6 +29,8 @@ class RequestState:
     start: datetime | None = None
     end: datetime | None = None
     has_datetime: bool = False
+    # The CQL2 filter (filter, filter-lang, filter-crs), checked against the queryables.
+    filter: Q | None = None
     # Absolute URL of the items endpoint and the request's parameters but offset, for next/prev links.
     items_url: str = ""
     query: tuple[tuple[str, str], ...] = ()

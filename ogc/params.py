@@ -11,13 +11,15 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, time
 
+from django.db.models import Q
 from django.http import QueryDict
 from django.utils.dateparse import parse_date, parse_datetime
 
-from geoportal.errors import InvalidInputError
+from geoportal.errors import InvalidInputError, UnknownCRSError
 from ogc.collections import Collection
 from ogc.context import RequestState
 from ogc.crs import bbox_geometry, crs_get
+from ogc.filters import filter_q
 
 COMMON = {"f", "lang"}
 ITEMS = COMMON | {
@@ -38,8 +40,8 @@ ITEMS = COMMON | {
 ITEM = COMMON | {"crs"}
 # /collections/metadata/items (OGC API Records): no CRS parameters, the record search parameters instead.
 RECORDS = COMMON | {"limit", "offset", "bbox", "datetime", "sortby", "q", "keywords", "type", "ids", "externalIds"}
-# Parsed here and kept from pygeoapi.
-OURS = ("bbox", "bbox-crs", "crs", "datetime")
+# Parsed here and kept from pygeoapi (which would parse filter as CQL2 text whatever filter-lang says).
+OURS = ("bbox", "bbox-crs", "crs", "datetime", "filter", "filter-lang", "filter-crs")
 
 
 def unknown_check(params: QueryDict, allowed: set[str]) -> None:
@@ -64,6 +66,7 @@ def items_parse(params: QueryDict, collection: Collection, *, user, url: str) ->
     elif params.get("bbox-crs") is not None:
         raise InvalidInputError("bbox-crs given without bbox", where="bbox-crs")
     start, end = datetime_parse(params["datetime"]) if params.get("datetime") is not None else (None, None)
+    names_check(params, collection)
     state = RequestState(
         user=user,
         crs=crs,
@@ -72,13 +75,63 @@ def items_parse(params: QueryDict, collection: Collection, *, user, url: str) ->
         start=start,
         end=end,
         has_datetime=params.get("datetime") is not None,
+        filter=filter_parse(params, collection),
         items_url=url,
         query=tuple((k, v) for k, v in params.items() if k != "offset"),
     )
     left = params.copy()
     for name in OURS:
         left.pop(name, None)
+    if params.get("sortby") is not None:
+        left["sortby"] = ",".join(_listed(params, "sortby"))
     return state, left
+
+
+def filter_parse(params: QueryDict, collection: Collection) -> Q | None:
+    """filter / filter-lang / filter-crs as a Q object over the collection's queryables."""
+    if params.get("filter") is None:
+        for name in ("filter-lang", "filter-crs"):
+            if params.get(name) is not None:
+                raise InvalidInputError(f"{name} given without filter", where=name)
+        return None
+    try:
+        crs = crs_get(params.get("filter-crs"))
+    except UnknownCRSError as error:
+        raise UnknownCRSError(error.message, where="filter-crs") from None
+    return filter_q(params["filter"], lang=params.get("filter-lang"), collection=collection, crs=crs)
+
+
+def names_check(params: QueryDict, collection: Collection) -> None:
+    """sortby names queryables, properties names exposed fields, skipGeometry is a boolean."""
+    queryables = list(collection.queryable_fields)
+    # An unencoded "+" arrives as a space; strip() makes it the default ascending order.
+    for item in _listed(params, "sortby"):
+        name = item[1:] if item[:1] in "+-" else item
+        if name not in queryables:
+            raise InvalidInputError(
+                f"cannot sort by {name!r}; sortable (queryables): {', '.join(queryables)}", where="sortby"
+            )
+    fields = list(collection.fields)
+    unknown = [name for name in _listed(params, "properties") if name not in fields]
+    if unknown:
+        raise InvalidInputError(
+            f"unknown propert{'ies' if len(unknown) > 1 else 'y'} {', '.join(map(repr, unknown))}; "
+            f"properties: {', '.join(fields)}",
+            where="properties",
+        )
+    skip = params.get("skipGeometry")
+    if skip is not None and skip.lower() not in ("true", "false"):
+        raise InvalidInputError(f"skipGeometry must be true or false, not {skip!r}", where="skipGeometry")
+
+
+def _listed(params: QueryDict, name: str) -> list[str]:
+    value = params.get(name)
+    if value is None:
+        return []
+    items = [item.strip() for item in value.split(",")]
+    if not all(items):
+        raise InvalidInputError(f"{name} has an empty entry: {value!r}", where=name)
+    return items
 
 
 def bbox_parse(text: str) -> list[float]:

@@ -22,6 +22,7 @@ from pygeoapi.provider.base import (
     ProviderItemNotFoundError,
 )
 
+from geoportal.errors import InvalidInputError
 from ogc import filters
 from ogc.collections import Collection, collection_get
 from ogc.context import RequestState, state_get
@@ -117,8 +118,14 @@ class SelectorProvider(BaseProvider):
             qs = self._in_time(qs, state)
         for name, value in properties:
             qs = qs.filter(**{name: self._typed(name, value)})
+        if state.filter is not None:
+            qs = qs.filter(state.filter)
         if filterq is not None:
-            qs = qs.filter(filters.to_q(filterq, self.collection))
+            # A CQL2 JSON expression (the views parse filters into state.filter instead).
+            try:
+                qs = qs.filter(filters.to_q(filterq, self.collection))
+            except InvalidInputError as error:
+                raise ProviderInvalidQueryError(user_msg=str(error)) from None
         return qs
 
     def _in_time(self, qs: QuerySet, state: RequestState) -> QuerySet:

@@ -21,7 +21,8 @@ from django.conf import settings
 from django.contrib.gis.geos import Polygon
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csp import get_nonce
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
+from pygeoapi import l10n
 from pygeoapi.api import API, F_HTML, APIRequest, apply_gzip
 from pygeoapi.openapi import get_oas
 from pygeoapi.util import render_j2_template, to_json
@@ -32,6 +33,8 @@ from ogc.collections import collection_get
 from ogc.config import config_for_items, config_get
 from ogc.context import RequestState, state_reset, state_set
 from ogc.crs import crs_get
+from ogc.openapi import openapi_document
+from ogc.queryables import queryables_schema
 from ogc.tiles import documents as tiles_documents
 
 GEOJSON = "application/geo+json"
@@ -99,7 +102,7 @@ def _checked(request: HttpRequest, allowed: set[str]) -> JsonResponse | None:
     return None
 
 
-@require_GET
+@require_safe
 def landing_page(request: HttpRequest) -> HttpResponse:
     response = _checked(request, params.COMMON) or _execute(request, core_api.landing_page)
     return _json_patched(request, response, tiles_documents.landing_links_fix)
@@ -135,6 +138,23 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    # Part 3 and CQL2 (tests/ogc/test_filters.py, test_filter_http.py). QGIS (>= 3.32) sends
+    # CQL2 text when it finds filter, features-filter, basic-cql2 and cql2-text; GDAL reads the queryables.
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions",
+    # The draft name of basic-spatial-functions, which QGIS 3.32-3.40 looks for before sending S_INTERSECTS.
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-operators",
     *records.CONFORMANCE,
     *tiles_documents.CONFORMANCE,
     # Part 4 on rollout-areas (ogc.transactions, tests/ogc/test_transactions.py).
@@ -153,21 +173,23 @@ def _conformance(api: API, api_request: APIRequest) -> tuple[dict, int, str]:
     return headers, HTTPStatus.OK, to_json(content, api.pretty_print)
 
 
-@require_GET
+@require_safe
 def conformance(request: HttpRequest) -> HttpResponse:
     return _checked(request, params.COMMON) or _execute(request, _conformance)
 
 
-@require_GET
+@require_safe
 def openapi(request: HttpRequest) -> HttpResponse:
     api = _api(request, lean=False)
     if not api.openapi:
         # Generated on first use per configuration; it instantiates every provider.
-        api.openapi = tiles_documents.openapi_paths_add(get_oas(api.config, fail_on_invalid_collection=False))
+        api.openapi = openapi_document(
+            tiles_documents.openapi_paths_add(get_oas(api.config, fail_on_invalid_collection=False))
+        )
     return _execute(request, core_api.openapi_)
 
 
-@require_GET
+@require_safe
 def collections(request: HttpRequest, collection_id: str | None = None) -> HttpResponse:
     response = _checked(request, params.COMMON) or _execute(request, core_api.describe_collections, collection_id)
     response = _catalog_typed(response, collection_id)
@@ -188,11 +210,29 @@ def _catalog_typed(response: HttpResponse, collection_id: str | None) -> HttpRes
     return response
 
 
-@require_GET
+def _queryables(api: API, api_request: APIRequest, collection_id: str) -> tuple[dict, int, str]:
+    """JSON Schema 2020-12 with additionalProperties: false (pygeoapi's is 2019-09 and open)."""
+    headers = api_request.get_response_headers(**api.api_headers)
+    collection = collection_get(collection_id)
+    resource = api.config["resources"].get(collection_id)
+    if collection is None or resource is None:
+        return api.get_exception(HTTPStatus.NOT_FOUND, headers, api_request.format, "NotFound", "Collection not found")
+    dataset_path = f"{api.get_collections_url()}/{collection_id}"
+    title = l10n.translate(resource["title"], api_request.locale)
+    content = queryables_schema(collection=collection, url=f"{dataset_path}/queryables", title=title)
+    if api_request.format == F_HTML:
+        data = {**content, "collections_path": api.get_collections_url(), "dataset_path": dataset_path}
+        html = render_j2_template(
+            api.tpl_config, api.config["server"]["templates"], "collections/queryables.html", data, api_request.locale
+        )
+        return headers, HTTPStatus.OK, html
+    headers["Content-Type"] = "application/schema+json"
+    return headers, HTTPStatus.OK, to_json(content, api.pretty_print)
+
+
+@require_safe
 def queryables(request: HttpRequest, collection_id: str) -> HttpResponse:
-    return _checked(request, params.COMMON | {"profile"}) or _execute(
-        request, itemtypes_api.get_collection_queryables, collection_id
-    )
+    return _checked(request, params.COMMON) or _execute(request, _queryables, collection_id)
 
 
 def _records_state(request: HttpRequest, query) -> tuple[RequestState, object]:
@@ -227,7 +267,7 @@ def _record_item(request: HttpRequest, item_id: str) -> HttpResponse:
     return _features_finish(response, state, links=False)
 
 
-@require_GET
+@require_safe
 def items(request: HttpRequest, collection_id: str) -> HttpResponse:
     if collection_id == records.RECORDS_ID:
         return _record_items(request)
@@ -245,7 +285,7 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
     return _features_finish(response, state, links=True)
 
 
-@require_GET
+@require_safe
 def item(request: HttpRequest, collection_id: str, item_id: str) -> HttpResponse:
     if collection_id == records.RECORDS_ID:
         return _record_item(request, item_id)
@@ -269,9 +309,13 @@ def _features_finish(response: HttpResponse, state: RequestState, *, links: bool
     if not response.get("Content-Type", "").startswith("application/json"):
         return response
     response["Content-Type"] = GEOJSON
-    if links and response.get("Content-Encoding") is None:
+    if response.get("Content-Encoding") is None:
         content = json.loads(response.content)
-        content["links"] = _links_fixed(content, state)
+        # pygeoapi stamps every response with the time it was made; without it, the same
+        # data gives the same body and ETag, and conditional requests work (ogc.middleware).
+        content.pop("timeStamp", None)
+        if links:
+            content["links"] = _links_fixed(content, state)
         response.content = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
     return response
 

@@ -105,3 +105,45 @@ def test_owslib_features_in_storage_crs(live_city):
         x, y = feature["geometry"]["coordinates"]
         assert abs(x - stored[feature["id"]].x) < 1
         assert abs(y - stored[feature["id"]].y) < 1
+
+
+def test_owslib_sends_cql2_text_and_json_filters(live_city):
+    api = Features(live_city)
+    items = api.collection_items("schools", limit=100, filter="pupils > 500 AND is_school = TRUE")
+    assert items["numberMatched"] == School.objects.filter(pupils__gt=500, is_school=True).count() > 0
+    expression = json.dumps({"op": "like", "args": [{"property": "name"}, "%Gymnasium%"]})
+    items = api.collection_items("schools", limit=100, filter=expression, **{"filter-lang": "cql2-json"})
+    assert items["numberMatched"] == School.objects.filter(name__contains="Gymnasium").count() > 0
+
+
+def test_ogrinfo_where_becomes_a_server_side_cql2_filter(live_city):
+    expected = School.objects.filter(pupils__gt=500, school_type="Grundschule").count()
+    out = ogr_debug(
+        "-ro",
+        "-al",
+        "-so",
+        f"OAPIF:{live_city}/collections/schools",
+        "-where",
+        "pupils > 500 AND school_type = 'Grundschule'",
+    )  # noqa: E501
+    assert f"Feature Count: {expected}" in out.stdout
+    # GDAL sent the filter to the server instead of downloading everything.
+    assert "filter=" in out.stderr
+
+
+def ogr_debug(*args: str) -> subprocess.CompletedProcess:
+    if shutil.which("ogrinfo") is None:
+        pytest.skip("ogrinfo (gdal-bin) is not installed")
+    result = subprocess.run(
+        ["ogrinfo", "--debug", "on", *args], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def test_ogr2ogr_where_counts_match_the_database(live_city, tmp_path):
+    source = f"OAPIF:{live_city}/collections/schools"
+    features = ogr2ogr_features(source, tmp_path, "-where", "startchancen = 1 OR social_index >= 8")
+    from django.db.models import Q
+
+    assert len(features) == School.objects.filter(Q(startchancen=True) | Q(social_index__gte=8)).count() > 0

@@ -25,12 +25,15 @@ def test_conformance_declares_features_core_and_crs(client):
     assert "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs" in conforms
 
 
-def test_conformance_declares_nothing_the_server_does_not_pass_yet(client):
-    # QGIS sends CQL2 filters to servers declaring these; until the filter
-    # work lands they must not be claimed.
+def test_conformance_declares_filtering(client):
+    # QGIS sends CQL2 filters to servers declaring these four (plus /queryables);
     conforms = get_json(client, "/ogc/conformance").json()["conformsTo"]
-    unproven = [c for c in conforms if "cql2" in c or "features-3" in c]
-    assert unproven == []
+    assert {
+        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+        "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+        "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    } <= set(conforms)
     html = client.get("/ogc/conformance", {"f": "html"})
     assert html.status_code == 200
     assert "ogcapi-features-2/1.0/conf/crs" in html.content.decode()

@@ -1,0 +1,100 @@
+"""HTTP around the OGC API (/ogc): CORS for browser clients, ETag and Last-Modified with conditional GETs.
+
+Small and ours rather than django-cors-headers: one prefix, one policy, and it
+sits with the caching rules it must agree with.
+
+- CORS: ``Access-Control-Allow-Origin: *`` (public data), never
+  ``Access-Control-Allow-Credentials``, so a browser never reads a response
+  made for someone's session cookie cross-origin. Preflights (OPTIONS) answer
+  without reaching the views.
+- Caching: responses depend on the logged-in user (rollout data before
+  publication), so they carry ``Vary: Cookie``; for a logged-in user they are
+  ``private``. All are ``no-cache``: caches revalidate, which the ETag makes cheap.
+- ETag: a strong hash of the body. Last-Modified: when this server first
+  produced the current body for this URL (kept in the cache, per process with
+  the default local-memory cache, shared with CACHE_URL); a changed body gets a
+  later second than the one before, so If-Modified-Since never hides a change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers, set_response_etag
+from django.utils.http import http_date
+
+PREFIX = "/ogc"
+METHODS = "GET, HEAD, OPTIONS"
+ALLOWED_HEADERS = "Accept, Accept-Language, Content-Type, If-None-Match, If-Modified-Since, Cache-Control"
+EXPOSED_HEADERS = "Content-Crs, Content-Language, ETag, Last-Modified, Link"
+PREFLIGHT_MAX_AGE = "86400"
+LAST_MODIFIED_TTL = 7 * 24 * 3600
+
+
+class OgcHttpMiddleware:
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        path = request.path_info
+        if not (path == PREFIX or path.startswith(PREFIX + "/")):
+            return self.get_response(request)
+        if request.method == "OPTIONS":
+            response = HttpResponse(status=204)
+            response["Allow"] = METHODS
+            response["Access-Control-Allow-Methods"] = METHODS
+            response["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
+            response["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
+        else:
+            response = self.get_response(request)
+            if request.method in ("GET", "HEAD"):
+                response = _cacheable(request, response)
+        response["Access-Control-Allow-Origin"] = "*"
+        response["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+        return response
+
+
+def _cacheable(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    patch_vary_headers(response, ("Cookie", "Accept", "Accept-Language"))
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        patch_cache_control(response, private=True, no_cache=True)
+    else:
+        patch_cache_control(response, no_cache=True)
+    if response.status_code != 200 or response.streaming:
+        return response
+    set_response_etag(response)
+    seen = _first_seen(request, response["ETag"])
+    response["Last-Modified"] = http_date(seen)
+    if request.method == "HEAD":
+        response["Content-Length"] = str(len(response.content))
+    conditional = get_conditional_response(request, etag=response["ETag"], last_modified=seen, response=response)
+    if conditional is not response:
+        return conditional
+    if request.method == "HEAD":
+        response.content = b""
+    return response
+
+
+def _first_seen(request: HttpRequest, etag: str) -> int:
+    """When this URL first had this body (epoch seconds); a new body is at least a second later than the last."""
+    user = getattr(request, "user", None)
+    variant = "|".join(
+        [
+            request.get_full_path(),
+            request.headers.get("Accept", ""),
+            request.headers.get("Accept-Language", ""),
+            str(user.pk if user is not None and user.is_authenticated else ""),
+        ]
+    )
+    key = "ogc:last-modified:" + hashlib.md5(variant.encode(), usedforsecurity=False).hexdigest()
+    known = cache.get(key)
+    if known is not None and known[0] == etag:
+        return known[1]
+    now = int(time.time())
+    seen = max(now, known[1] + 1) if known is not None else now
+    cache.set(key, (etag, seen), LAST_MODIFIED_TTL)
+    return seen

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Run the community OGC API conformance suite `ogctests` (PyPI) against this site.
+# ogctests pins pytest<9, so it lives in its own virtual environment (var/ogctests-venv).
+# Starts gunicorn on a free loopback port over $DATABASE_URL (default: the local cluster),
+# loads the city's data if missing, runs the given scopes (default features/core), stops the server.
+#   usage: scripts/ogctests.sh [SCOPE ...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=.venv
+OGC_VENV=var/ogctests-venv
+PYTHON=${PYTHON:-$VENV/bin/python}
+export SECRET_KEY=${SECRET_KEY:-ogctests}
+export DATABASE_URL=${DATABASE_URL:-$(bash scripts/localdb.sh url)}
+
+if [ ! -x "$OGC_VENV/bin/python" ]; then
+    "$PYTHON" -m venv "$OGC_VENV"
+    "$OGC_VENV/bin/pip" install -q "ogctests==0.1.15"
+fi
+# ogctests' tests lie inside this repository's tree: without an ini file of their own,
+# pytest would take our pyproject.toml (pytest-django options) as theirs.
+printf '[pytest]\n' > "$OGC_VENV/pytest.ini"
+"$VENV/bin/python" manage.py migrate --noinput -v 0
+"$VENV/bin/python" manage.py load_city
+PORT=$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# ogctests gives each request 5 s; a fresh worker needs about as long to import the URLconf
+# (pygeoapi, geopandas, ...). Import it once in the master (--preload) so workers start warm.
+cat > var/ogctests-gunicorn.py <<'PY'
+def when_ready(server):
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns
+PY
+"$VENV/bin/gunicorn" geoportal.wsgi:application --bind "127.0.0.1:$PORT" --workers 2 --preload \
+    -c var/ogctests-gunicorn.py --log-level warning &
+SERVER=$!
+trap 'kill "$SERVER" 2>/dev/null || true' EXIT
+for _ in $(seq 50); do
+    curl -fs -o /dev/null "http://127.0.0.1:$PORT/ogc/" && break
+    sleep 0.2
+done
+[ "$#" -gt 0 ] || set -- features/core
+# From its own directory: in the repository pytest would read our pyproject.toml (pytest-django options).
+ROOT=$PWD
+cd "$OGC_VENV"
+"$ROOT/$OGC_VENV/bin/python" -m ogctests "$@" -i "http://127.0.0.1:$PORT/ogc"

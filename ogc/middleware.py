@@ -58,11 +58,13 @@ class OgcHttpMiddleware:
 
 
 def _cacheable(request: HttpRequest, response: HttpResponse) -> HttpResponse:
-    patch_vary_headers(response, ("Cookie", "Accept", "Accept-Language"))
+    # Authorization: provider tokens (Part 4) also authenticate reads.
+    patch_vary_headers(response, ("Cookie", "Authorization", "Accept", "Accept-Language"))
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         patch_cache_control(response, private=True, no_cache=True)
-    else:
+    elif not response.has_header("Cache-Control"):
+        # Views that know better (tiles: public, max-age) keep their policy.
         patch_cache_control(response, no_cache=True)
     if response.status_code != 200 or response.streaming:
         return response

@@ -106,6 +106,16 @@ COMPONENTS = {
         "ServerError": _response("A server error occurred", "application/json", _EXCEPTION_REF),
     },
     "parameters": {
+        # OGC API Records' free-text search (records collection ``metadata``), referenced remotely by pygeoapi.
+        "q": {
+            "name": "q",
+            "in": "query",
+            "description": "Free text search: comma-separated terms (any may match); a term with spaces is a phrase.",
+            "required": False,
+            "schema": {"type": "array", "items": {"type": "string"}},
+            "style": "form",
+            "explode": False,
+        },
         "featureId": {
             "name": "featureId",
             "in": "path",
@@ -264,4 +274,6 @@ def _local_ref(ref: str) -> str | None:
         return _EXCEPTION_REF
     if ref.endswith("/cql2.json"):
         return "#/components/schemas/cql2"
+    if ref.endswith("/parameters/q.yaml"):
+        return "#/components/parameters/q"
     return None

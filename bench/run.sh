@@ -16,4 +16,6 @@ if ! "$PY" -c 'import psycopg2, geoalchemy2, sqlalchemy' 2>/dev/null; then
     log "installing the benchmark's Python packages (bench/requirements.lock)"
     "$VENV/bin/uv" pip install -q --python "$PY" -r "$ROOT/bench/requirements.lock"
 fi
+# As scripts/run.sh serve does: with DEBUG off, pages (a 404 too) need the collected static files.
+"$PY" manage.py collectstatic --noinput -v 0
 exec "$PY" bench/bench.py "$@"

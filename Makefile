@@ -14,6 +14,7 @@ help:
 	@echo "make setup    like run, without serving"
 	@echo "make db-stop  stop the local PostgreSQL (data stays in var/pg)"
 	@echo "make psql     open psql on the database"
+	@echo "make bench    benchmarks against stand-alone pygeoapi, raw SQL and ogr2ogr (bench/README.md)"
 
 setup:
 	@bash scripts/run.sh setup
@@ -38,3 +39,7 @@ db-status:
 
 psql:
 	@bash scripts/localdb.sh psql
+
+# Benchmarks against peers in the same run (stand-alone pygeoapi, raw SQL, ogr2ogr); see bench/README.md.
+bench:
+	@bash bench/run.sh

@@ -91,6 +91,8 @@ class FeatureValidator:
         self.today = timezone.localdate()
         self.transformer = None
         self.matcher = AddressMatcher()
+        # Row number → (EWKT, intersects the city, inside the city) for the common, clean polygons.
+        self.clean: dict[int, tuple[str, bool, bool]] = {}
 
     def value(self, row: dict, canonical: str) -> Any:
         column = self.columns.get(canonical)
@@ -100,6 +102,7 @@ class FeatureValidator:
     def run(self) -> list[dict]:
         if not self._prepare_geometry_source():
             return []
+        self.clean = self._clean_polygons()
         features = []
         for index, row in enumerate(self.table.rows, start=1):
             feature = self._attributes(row, index)
@@ -139,6 +142,42 @@ class FeatureValidator:
         self.transformer = Transformer.from_crs(source, CRS.from_epsg(SRID), always_xy=True)
         return True
 
+    def _clean_polygons(self) -> dict[int, tuple[str, bool, bool]]:
+        """Transform, check and serialise all of the file's polygons at once (GEOS and PROJ over arrays).
+
+        Only geometries that need no report entry of their own (non-empty, polygonal, valid, finite after
+        transformation, with an area) are handled here; every other row takes the per-row path in _place,
+        so reports are the same either way. Per row this took ~0.15 ms; over arrays it is a few µs.
+        """
+        if self.transformer is None or not self.table.spatial:
+            return {}
+        geoms = np.asarray(self.table.geoms, dtype=object)
+        rows = np.flatnonzero(shapely.is_geometry(geoms))
+        geoms = geoms[rows]
+        keep = ~shapely.is_empty(geoms) & np.isin(shapely.get_type_id(geoms), (3, 6))  # Polygon, MultiPolygon
+        rows, geoms = rows[keep], geoms[keep]
+        if not len(rows):
+            return {}
+        geoms = shapely.transform(geoms, lambda xy: _stack(self.transformer.transform(xy[:, 0], xy[:, 1])))
+        coords, owner = shapely.get_coordinates(geoms, return_index=True)
+        broken = np.zeros(len(geoms), dtype=bool)
+        np.logical_or.at(broken, owner, ~np.isfinite(coords).all(axis=1))
+        keep = ~broken & shapely.is_valid(geoms)
+        rows, geoms = rows[keep], geoms[keep]
+        if not len(rows):
+            return {}
+        parts, owner = shapely.get_parts(geoms, return_index=True)
+        multi = shapely.multipolygons(parts, indices=owner)
+        keep = shapely.area(multi) > 0
+        rows, multi = rows[keep], multi[keep]
+        intersects = shapely.intersects(self.city, multi)
+        inside = shapely.contains(self.city, multi)
+        wkt = shapely.to_wkt(multi, rounding_precision=3)
+        return {
+            int(r) + 1: (f"SRID={SRID};{w}", bool(i), bool(c))
+            for r, w, i, c in zip(rows, wkt, intersects, inside, strict=True)
+        }
+
     def _geometry_of(self, row: dict, index: int) -> shapely.Geometry | None:
         geom = self.table.geoms[index - 1]
         if geom is None and "wkt" in self.columns:
@@ -160,6 +199,8 @@ class FeatureValidator:
         """Attach a polygon or addresses to ``feature``; report and return False when neither works."""
         if self.transformer is None:
             return self._place_by_address(row, index, feature)
+        if index in self.clean:
+            return self._place_clean(index, feature)
         geom = self._geometry_of(row, index)
         if geom is None or geom.is_empty:
             self.report.error("empty geometry", row=index, field="geometry", expected="a polygon")
@@ -187,6 +228,17 @@ class FeatureValidator:
             self.report.warning("feature extends beyond the city", row=index, field="geometry")
         if feature is not None:
             feature["geom"] = f"SRID={SRID};{shapely.to_wkt(geom, rounding_precision=3)}"
+        return True
+
+    def _place_clean(self, index: int, feature: dict | None) -> bool:
+        ewkt, intersects, inside = self.clean[index]
+        if not intersects:
+            self.report.error("feature lies outside the city", row=index, field="geometry", expected="within the city")
+            return False
+        if not inside:
+            self.report.warning("feature extends beyond the city", row=index, field="geometry")
+        if feature is not None:
+            feature["geom"] = ewkt
         return True
 
     def _repair(self, geom: shapely.Geometry, index: int) -> shapely.MultiPolygon | None:
@@ -219,7 +271,7 @@ class FeatureValidator:
 
     def _attributes(self, row: dict, index: int) -> dict | None:
         """The feature's attributes, or None when any of them is wrong (each reported)."""
-        errors_before = sum(p.severity == "error" for p in self.report.problems)
+        errors_before = self.report.error_count
         key = self.value(row, "key")
         feature = {
             "row": index,
@@ -238,7 +290,7 @@ class FeatureValidator:
         }
         self._dates(row, index, feature)
         self._stage_rules(index, feature)
-        errors_after = sum(p.severity == "error" for p in self.report.problems)
+        errors_after = self.report.error_count
         return feature if errors_after == errors_before else None
 
     def _mapped(self, row: dict, index: int, field: str, table: dict, default: str | None = None) -> str | None:

@@ -52,16 +52,19 @@ class Problem:
 @dataclass
 class Report:
     problems: list[Problem] = field(default_factory=list)
+    # Kept as a count so validators can ask "did this row add an error?" without rescanning the list.
+    error_count: int = 0
 
     def error(self, message: str, **where: Any) -> None:
         self.problems.append(Problem(message, **where))
+        self.error_count += 1
 
     def warning(self, message: str, **where: Any) -> None:
         self.problems.append(Problem(message, severity="warning", **where))
 
     @property
     def has_errors(self) -> bool:
-        return any(p.severity == "error" for p in self.problems)
+        return self.error_count > 0
 
     def as_list(self) -> list[dict]:
         return [p.as_dict() for p in self.problems]

@@ -7,6 +7,7 @@ from ogc.context import RequestState, state_reset, state_set
 from ogc.crs import CRS84, EPSG_4326, EPSG_25832, bbox_geometry
 from ogc.providers import SelectorProvider
 from schools.models import School
+from tests.factories import SchoolFactory
 
 pytestmark = pytest.mark.usefixtures("city")
 
@@ -40,8 +41,27 @@ def test_query_pages_through_all_schools_without_overlap(provider):
 def test_query_counts_only_when_the_page_is_full(provider, django_assert_num_queries):
     with django_assert_num_queries(1):
         provider.query(offset=30, limit=25)
-    with django_assert_num_queries(2):
+    # A full page: the page, the tables' data versions and the count ...
+    with django_assert_num_queries(3):
         provider.query(offset=0, limit=25)
+    # ... and the same request again finds the count cached under unchanged versions.
+    with django_assert_num_queries(2):
+        assert provider.query(offset=0, limit=25)["numberMatched"] == 40
+
+
+def test_number_matched_follows_every_write_despite_the_cache(provider):
+    assert provider.query(offset=0, limit=25)["numberMatched"] == 40
+    SchoolFactory()
+    assert provider.query(offset=0, limit=25)["numberMatched"] == 41
+    School.objects.filter(name__startswith="Testschule").delete()
+    assert provider.query(offset=0, limit=25)["numberMatched"] == 40
+
+
+def test_cached_count_is_per_condition(provider):
+    schools_only = [("is_school", "true")]
+    assert provider.query(offset=0, limit=5, properties=schools_only)["numberMatched"] == 39
+    assert provider.query(offset=0, limit=5)["numberMatched"] == 40
+    assert provider.query(offset=0, limit=5, properties=schools_only)["numberMatched"] == 39
 
 
 def test_query_in_storage_crs_returns_the_stored_coordinates(provider, in_state):

@@ -88,6 +88,6 @@ def test_recompute_replaces_the_table(fixture_plans):
 
 
 def test_recompute_is_one_statement_not_a_loop(fixture_plans, django_assert_max_num_queries):
-    # DELETE + INSERT … SELECT (+ savepoint handling), however many addresses there are
-    with django_assert_max_num_queries(4):
+    # SET LOCAL jit + DELETE + INSERT … SELECT (+ savepoint handling), however many addresses there are
+    with django_assert_max_num_queries(5):
         availability_recompute()

@@ -1,0 +1,683 @@
+"""Benchmarks of issues 3 (OGC API) and 4 (rollout), printed as ratios against peers measured in the same run.
+
+Run through ``make bench`` (bench/run.sh installs wrk, pgbench and ogr2ogr and
+starts the local cluster). Everything happens in a separate database
+(``BENCH_DB``, default geoportal_bench) on the project's cluster; the dev
+database is never touched. See bench/README.md for the workloads and targets.
+
+Environment (all optional):
+  BENCH_SIZES=35000[,1000000]   address counts to run at
+  BENCH_DURATION=10             seconds per wrk / pgbench run
+  BENCH_THREADS=2 BENCH_CONNECTIONS=8   wrk threads and connections (pgbench: -j threads -c connections)
+  WEB_CONCURRENCY=2             gunicorn workers of both servers
+  BENCH_PLAN_FEATURES=100000    polygons in the imported plan
+  BENCH_PARTS=a,b               which parts to run
+  BENCH_DB=geoportal_bench
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var" / "bench"
+sys.path.insert(0, str(ROOT))
+
+SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "35000").split(",") if s.strip()]
+DURATION = int(os.environ.get("BENCH_DURATION", "10"))
+THREADS = int(os.environ.get("BENCH_THREADS", "2"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
+WORKERS = int(os.environ.get("WEB_CONCURRENCY", "2"))
+PLAN_FEATURES = int(os.environ.get("BENCH_PLAN_FEATURES", "100000"))
+PARTS = set(os.environ.get("BENCH_PARTS", "a,b").split(","))
+BENCH_DB = os.environ.get("BENCH_DB", "geoportal_bench")
+AVAILABILITY_COLLECTION = os.environ.get("BENCH_AVAILABILITY_COLLECTION", "availability")
+TILE_ZOOM = 14
+OURS_PORT, PYGEOAPI_PORT = 18301, 18302
+
+
+def log(message: str) -> None:
+    print(f"==> {message}", file=sys.stderr, flush=True)
+
+
+# -- database -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Db:
+    host: str
+    port: int
+    user: str
+    name: str
+    password: str = ""
+
+    @property
+    def url(self) -> str:
+        auth = self.user + (f":{urllib.parse.quote(self.password)}" if self.password else "")
+        return f"postgis://{auth}@{urllib.parse.quote(self.host, safe='')}:{self.port}/{self.name}"
+
+    def libpq(self) -> list[str]:
+        return ["-h", self.host, "-p", str(self.port), "-U", self.user, "-d", self.name]
+
+    def conninfo(self) -> str:
+        info = f"host={self.host} port={self.port} user={self.user} dbname={self.name}"
+        return info + (f" password={self.password}" if self.password else "")
+
+
+def db_from_url(url: str) -> Db:
+    parts = urllib.parse.urlsplit(url)
+    return Db(
+        host=urllib.parse.unquote(parts.hostname or ""),
+        port=parts.port or 5432,
+        user=urllib.parse.unquote(parts.username or ""),
+        name=parts.path.lstrip("/"),
+        password=urllib.parse.unquote(parts.password or ""),
+    )
+
+
+def bench_db() -> Db:
+    """The bench database beside the configured one, created with its extensions when missing."""
+    import psycopg
+
+    base = db_from_url(os.environ["DATABASE_URL"])
+    if base.name == BENCH_DB:
+        raise SystemExit("BENCH_DB must differ from the database of DATABASE_URL")
+    with psycopg.connect(base.conninfo(), autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone():
+            log(f"creating database {BENCH_DB}")
+            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    db = Db(base.host, base.port, base.user, BENCH_DB, base.password)
+    with psycopg.connect(db.conninfo(), autocommit=True) as conn:
+        for ext in ("postgis", "pg_trgm", "unaccent"):
+            conn.execute(f"CREATE EXTENSION IF NOT EXISTS {ext}")
+    return db
+
+
+def manage(*args: str, env: dict) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def data_prepare(db: Db, size: int, env: dict) -> float:
+    """Migrate, load the city and generate ``size`` demo addresses (only when the count differs); seconds taken."""
+    import django
+    from django.db import connection
+
+    django.setup()
+    start = time.monotonic()
+    manage("migrate", "--noinput", "-v0", env=env)
+    with connection.cursor() as cursor:
+        # Plans of earlier runs hold providers (PROTECT); the bench database only.
+        cursor.execute(
+            "TRUNCATE rollout_availability, rollout_planarea_addresses, rollout_planarea, rollout_planversion,"
+            " rollout_plansubmission, rollout_fieldmapping CASCADE"
+        )
+        cursor.execute("SELECT count(*) FROM layers_address")
+        have = cursor.fetchone()[0]
+    if have != size:
+        log(f"generating {size} demo addresses (had {have})")
+        manage("load_city", "--no-demo", env=env)
+        manage("generate_demo", "--seed", "1", "--addresses", str(size), "--replace", env=env)
+    else:
+        manage("load_city", "--no-demo", env=env)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    return time.monotonic() - start
+
+
+# -- measuring tools ----------------------------------------------------------------------------------------
+
+
+def wrk(url: str, *, duration: int = DURATION, timeout: int = 10) -> dict:
+    out = subprocess.run(
+        ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{duration}s", f"--timeout={timeout}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    timeouts = re.search(r"timeout (\d+)", out)
+    return {
+        "rps": rps,
+        "errors": int(non2xx.group(1)) if non2xx else 0,
+        "timeouts": int(timeouts.group(1)) if timeouts else 0,
+        "latency": _wrk_latency(out),
+    }
+
+
+def _wrk_latency(out: str) -> float | None:
+    match = re.search(r"Latency\s+([\d.]+)(us|ms|s)", out)
+    if not match:
+        return None
+    factor = {"us": 1e-3, "ms": 1.0, "s": 1000.0}[match.group(2)]
+    return float(match.group(1)) * factor
+
+
+def pgbench(db: Db, sql: str, *, duration: int = DURATION) -> float:
+    VAR.mkdir(parents=True, exist_ok=True)
+    script = VAR / "pgbench.sql"
+    script.write_text(sql)
+    env = {**os.environ, "PGPASSWORD": db.password} if db.password else dict(os.environ)
+    out = subprocess.run(
+        ["pgbench", "-n", f"-c{CONNECTIONS}", f"-j{THREADS}", f"-T{duration}", "-f", str(script), *db.libpq()],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    match = re.search(r"tps = ([\d.]+)", out.stdout)
+    if not match:
+        raise RuntimeError(f"pgbench failed: {out.stderr[-800:]}")
+    return float(match.group(1))
+
+
+def http_get(url: str, *, timeout: float = 60) -> tuple[int, bytes, float]:
+    start = time.monotonic()
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            body = response.read()
+            return response.status, body, time.monotonic() - start
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(), time.monotonic() - start
+    except (TimeoutError, urllib.error.URLError):
+        return 0, b"", time.monotonic() - start
+
+
+# -- servers ------------------------------------------------------------------------------------------------
+
+
+def _wait_up(url: str, proc: subprocess.Popen, what: str) -> None:
+    for _ in range(300):
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}; log in {VAR}")
+        status, _, _ = http_get(url, timeout=5)
+        if status == 200:
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"{what} did not answer at {url}")
+
+
+@contextmanager
+def servers(db: Db, env: dict):
+    """Our site and stand-alone pygeoapi under gunicorn, same workers and threads (scripts/run.sh serve)."""
+    VAR.mkdir(parents=True, exist_ok=True)
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    common = ["--workers", str(WORKERS), "--threads", "4", "--timeout", "120"]
+    ours_env = {**env, "DEBUG": "false", "LOG_LEVEL": "WARNING"}
+    py_env = {
+        **env,
+        "PYGEOAPI_CONFIG": str(VAR / "pygeoapi-config.yml"),
+        "PYGEOAPI_OPENAPI": str(VAR / "pygeoapi-openapi.yml"),
+        "BENCH_PYGEOAPI_PORT": str(PYGEOAPI_PORT),
+        "BENCH_PG_HOST": db.host,
+        "BENCH_PG_PORT": str(db.port),
+        "BENCH_PG_DB": db.name,
+        "BENCH_PG_USER": db.user,
+    }
+    shutil.copy(ROOT / "bench" / "pygeoapi-config.yml", VAR / "pygeoapi-config.yml")
+    pygeoapi = str(Path(sys.executable).parent / "pygeoapi")
+    subprocess.run(
+        [pygeoapi, "openapi", "generate", py_env["PYGEOAPI_CONFIG"], "--output-file", py_env["PYGEOAPI_OPENAPI"]],
+        env=py_env,
+        check=True,
+        capture_output=True,
+    )
+    procs = []
+    try:
+        with (VAR / "ours.log").open("w") as ours_log, (VAR / "pygeoapi.log").open("w") as py_log:
+            ours = subprocess.Popen(
+                [gunicorn, "geoportal.wsgi:application", "--bind", f"127.0.0.1:{OURS_PORT}", *common],
+                cwd=ROOT,
+                env=ours_env,
+                stdout=ours_log,
+                stderr=subprocess.STDOUT,
+            )
+            procs.append(ours)
+            py = subprocess.Popen(
+                [gunicorn, "pygeoapi.flask_app:APP", "--bind", f"127.0.0.1:{PYGEOAPI_PORT}", *common],
+                cwd=VAR,
+                env=py_env,
+                stdout=py_log,
+                stderr=subprocess.STDOUT,
+            )
+            procs.append(py)
+            _wait_up(f"http://127.0.0.1:{OURS_PORT}/ogc/collections?f=json", ours, "our site")
+            _wait_up(f"http://127.0.0.1:{PYGEOAPI_PORT}/collections?f=json", py, "pygeoapi")
+            yield
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+# -- part A: OGC API ----------------------------------------------------------------------------------------
+
+ADDRESS_COLUMNS = "id, street, house_number, house_number_suffix, postcode, city, district_id, homes"
+GEOJSON = "ST_AsGeoJSON(ST_Transform(geom, 4326), 7)"
+
+
+@dataclass
+class Workload:
+    name: str
+    ours: str  # path and query under /ogc
+    pygeoapi: str  # path and query at pygeoapi's root
+    sql: str  # the raw SQL behind the request (pgbench script)
+    count_sql: str | None = None  # numberMatched must equal this
+    results: dict = field(default_factory=dict)
+
+
+def _fetch_one(db: Db, sql: str, params=None):
+    import psycopg
+
+    with psycopg.connect(db.conninfo()) as conn:
+        return conn.execute(sql, params).fetchone()
+
+
+def workloads(db: Db) -> list[Workload]:
+    # The densest 300 m square of addresses, and an address in it, chosen by the data, not by hand.
+    cx, cy = _fetch_one(
+        db,
+        "SELECT floor(ST_X(geom)/300)*300 + 150, floor(ST_Y(geom)/300)*300 + 150 FROM layers_address"
+        " GROUP BY 1, 2 ORDER BY count(*) DESC, 1, 2 LIMIT 1",
+    )
+    lon1, lat1, lon2, lat2 = _fetch_one(
+        db,
+        "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM"
+        " (SELECT ST_Transform(ST_MakeEnvelope(%s, %s, %s, %s, 25832), 4326) AS e) s",
+        [cx - 150, cy - 150, cx + 150, cy + 150],
+    )
+    bbox = f"{lon1:.6f},{lat1:.6f},{lon2:.6f},{lat2:.6f}"
+    (feature_id,) = _fetch_one(
+        db, "SELECT id FROM layers_address ORDER BY id OFFSET (SELECT count(*) / 2 FROM layers_address) LIMIT 1"
+    )
+    row = _fetch_one(db, "SELECT address_id FROM rollout_availability ORDER BY address_id LIMIT 1")
+    available_id = row[0] if row else feature_id
+    postcode = "45468"
+    cql = f"postcode='{postcode}' AND homes>2"
+    envelope = f"ST_Transform(ST_MakeEnvelope({lon1}, {lat1}, {lon2}, {lat2}, 4326), 25832)"
+    page = f"SELECT {ADDRESS_COLUMNS}, {GEOJSON} FROM layers_address"
+    return [
+        Workload(
+            "items (limit 100)",
+            "/collections/addresses/items?f=json&limit=100",
+            "/collections/addresses/items?f=json&limit=100",
+            f"{page} ORDER BY id LIMIT 101;",
+            "SELECT count(*) FROM layers_address",
+        ),
+        Workload(
+            "bbox ~300 m",
+            f"/collections/addresses/items?f=json&limit=100&bbox={bbox}",
+            f"/collections/addresses/items?f=json&limit=100&bbox={bbox}",
+            f"{page} WHERE ST_Intersects(geom, {envelope}) ORDER BY id LIMIT 101;",
+            f"SELECT count(*) FROM layers_address WHERE ST_Intersects(geom, {envelope})",
+        ),
+        Workload(
+            "one feature",
+            f"/collections/addresses/items/{feature_id}?f=json",
+            f"/collections/addresses/items/{feature_id}?f=json",
+            f"{page} WHERE id = {feature_id};",
+        ),
+        Workload(
+            f"property postcode={postcode}",
+            f"/collections/addresses/items?f=json&limit=100&postcode={postcode}",
+            f"/collections/addresses/items?f=json&limit=100&postcode={postcode}",
+            f"{page} WHERE postcode = '{postcode}' ORDER BY id LIMIT 101;",
+            f"SELECT count(*) FROM layers_address WHERE postcode = '{postcode}'",
+        ),
+        Workload(
+            "CQL2 filter",
+            "/collections/addresses/items?f=json&limit=100&filter-lang=cql2-text&filter=" + urllib.parse.quote(cql),
+            "/collections/addresses/items?f=json&limit=100&filter-lang=cql2-text&filter=" + urllib.parse.quote(cql),
+            f"{page} WHERE postcode = '{postcode}' AND homes > 2 ORDER BY id LIMIT 101;",
+            f"SELECT count(*) FROM layers_address WHERE postcode = '{postcode}' AND homes > 2",
+        ),
+        Workload(
+            "address status",
+            f"/collections/{AVAILABILITY_COLLECTION}/items?f=json&address_id={available_id}",
+            f"/collections/availability/items?f=json&address_id={available_id}",
+            "SELECT v.id, v.provider_id, v.stage, v.technology, v.max_down_mbits, v.max_up_mbits, v.expected_date,"
+            f" {GEOJSON.replace('geom', 'a.geom')} FROM rollout_availability v"
+            f" JOIN layers_address a ON a.id = v.address_id WHERE v.address_id = {available_id}"
+            " ORDER BY v.id LIMIT 101;",
+            f"SELECT count(*) FROM rollout_availability WHERE address_id = {available_id}",
+        ),
+    ]
+
+
+def _matched(body: bytes) -> int | None:
+    try:
+        return json.loads(body).get("numberMatched")
+    except (ValueError, AttributeError):
+        return None
+
+
+def _probe(url: str, count: int | None) -> tuple[bool, str]:
+    """Answered with 200 (else n/a), and numberMatched right where one is expected."""
+    status, body, _ = http_get(url)
+    if status != 200:
+        return False, f"HTTP {status}"
+    if count is None:
+        return True, ""
+    matched = _matched(body)
+    if matched is None:
+        return True, "no numberMatched"
+    return True, "" if matched == count else f"numberMatched {matched} != {count}"
+
+
+def features_run(db: Db) -> list[Workload]:
+    loads = workloads(db)
+    ours_base, py_base = f"http://127.0.0.1:{OURS_PORT}/ogc", f"http://127.0.0.1:{PYGEOAPI_PORT}"
+    for w in loads:
+        count = _fetch_one(db, w.count_sql)[0] if w.count_sql else None
+        for side, url in (("ours", ours_base + w.ours), ("pygeoapi", py_base + w.pygeoapi)):
+            ok, note = _probe(url, count)
+            w.results[f"{side}_note"] = note
+            if ok:
+                result = wrk(url)
+                w.results[side] = result["rps"] if not result["errors"] else None
+                if result["errors"]:
+                    w.results[f"{side}_note"] = f"{result['errors']} errors"
+            else:
+                w.results[side] = None
+        w.results["sql"] = pgbench(db, w.sql)
+        log(f"{w.name}: {w.results}")
+    return loads
+
+
+def _tile_sql(z: int, x: int, y: int) -> str:
+    return (
+        "SELECT ST_AsMVT(q, 'addresses', 4096, 'geom') FROM (SELECT id, street, house_number, postcode, homes,"
+        f" ST_AsMVTGeom(ST_Transform(geom, 3857), ST_TileEnvelope({z}, {x}, {y}), 4096, 64, true) AS geom"
+        f" FROM layers_address WHERE geom && ST_Transform(ST_TileEnvelope({z}, {x}, {y}, margin => 64.0/4096), 25832)"
+        ") q;"
+    )
+
+
+def tiles_run(db: Db) -> dict:
+    """z14 address tiles: uncached latency over every tile of the city once, cached latency, raw ST_AsMVT."""
+    import psycopg
+
+    z = TILE_ZOOM
+    n = 2**z
+    # Tile indexes of every address, with the number of addresses in each tile.
+    with psycopg.connect(db.conninfo()) as conn:
+        tiles = conn.execute(
+            f"""SELECT x, y, count(*) FROM (
+                  SELECT floor((ST_X(p) + 20037508.342789244) / (40075016.68557849 / {n}))::int AS x,
+                         floor((20037508.342789244 - ST_Y(p)) / (40075016.68557849 / {n}))::int AS y
+                  FROM (SELECT ST_Transform(geom, 3857) AS p FROM layers_address) s) t
+                GROUP BY x, y ORDER BY count(*) DESC, x, y"""
+        ).fetchall()
+        raw = []
+        for x, y, _ in tiles:
+            start = time.monotonic()
+            conn.execute(_tile_sql(z, x, y)).fetchone()
+            raw.append(time.monotonic() - start)
+    dense = tiles[0]
+    result = {"tiles": len(tiles), "raw_ms": 1000 * statistics.mean(raw)}
+    ours = f"http://127.0.0.1:{OURS_PORT}/ogc/collections/addresses/tiles/WebMercatorQuad/{{z}}/{{y}}/{{x}}"
+    status, _, _ = http_get(ours.format(z=z, x=dense[0], y=dense[1]).replace("addresses", "addresses") + "?f=mvt")
+    if status == 200:
+        first = [http_get(ours.format(z=z, x=x, y=y) + "?f=mvt")[2] for x, y, _ in tiles[1:]]
+        result["ours_uncached_ms"] = 1000 * statistics.mean(first)
+        url = ours.format(z=z, x=dense[0], y=dense[1]) + "?f=mvt"
+        cached = [http_get(url)[2] for _ in range(30)]
+        result["ours_cached_ms"] = 1000 * statistics.median(cached[5:])
+        result["ours_rps"] = wrk(url)["rps"]
+    else:
+        result["ours_note"] = f"HTTP {status}"
+    py = f"http://127.0.0.1:{PYGEOAPI_PORT}/collections/addresses/tiles/WebMercatorQuad/{z}/{dense[1]}/{dense[0]}?f=mvt"
+    status, _, seconds = http_get(py, timeout=30)
+    result["pygeoapi_ms"] = 1000 * seconds if status == 200 else None
+    result["pygeoapi_note"] = "" if status == 200 else ("timeout 30 s" if status == 0 else f"HTTP {status}")
+    if status == 200 and seconds < 1:
+        result["pygeoapi_rps"] = wrk(py)["rps"]
+    result["sql_tps"] = pgbench(db, _tile_sql(z, dense[0], dense[1]))
+    log(f"tiles: {result}")
+    return result
+
+
+# -- part B: rollout ----------------------------------------------------------------------------------------
+
+
+def availability_view(db: Db) -> None:
+    """A view for stand-alone pygeoapi: availability rows with the address position (its provider needs a geometry)."""
+    import psycopg
+
+    with psycopg.connect(db.conninfo(), autocommit=True) as conn:
+        conn.execute(
+            "CREATE OR REPLACE VIEW bench_availability_geo AS SELECT v.id, v.address_id, v.provider_id, v.stage,"
+            " v.technology, v.max_down_mbits, v.max_up_mbits, v.expected_date, a.geom"
+            " FROM rollout_availability v JOIN layers_address a ON a.id = v.address_id"
+        )
+
+
+def import_run(db: Db) -> dict:
+    """The plan through our importer (submission_create + submission_accept) against ogr2ogr into PostGIS."""
+    import shapely
+    from django.core.files import File
+    from django.db import connection
+
+    from bench.plan import plan_write
+    from layers.models import District
+    from rollout import services
+    from rollout.models import PlanSubmission, Provider
+
+    city = District.objects.get(level=District.Level.CITY)
+    path = plan_write(path=VAR / "plan.gpkg", features=PLAN_FEATURES, city=shapely.from_wkb(bytes(city.geom.wkb)))
+    provider, _ = Provider.objects.get_or_create(slug="bench", defaults={"name": "Bench", "colour": "#000000"})
+
+    env = {**os.environ, "PGPASSWORD": db.password} if db.password else dict(os.environ)
+    start = time.monotonic()
+    subprocess.run(
+        ["ogr2ogr", "-f", "PostgreSQL", f"PG:{db.conninfo()}", str(path), "-nln", "bench_ogr_plan", "-overwrite"],
+        env=env,
+        check=True,
+    )
+    ogr_seconds = time.monotonic() - start
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM bench_ogr_plan")
+        ogr_rows = cursor.fetchone()[0]
+
+    start = time.monotonic()
+    with path.open("rb") as fh:
+        submission = services.submission_create(provider=provider, file=File(fh, name="plan.gpkg"), by=None)
+    validated = time.monotonic() - start
+    if submission.state != PlanSubmission.State.RECEIVED:
+        raise RuntimeError(f"bench plan refused: {submission.report[:3]}")
+    version = services.submission_accept(submission=submission, by=None)
+    ours_seconds = time.monotonic() - start
+    areas = version.areas.count()
+    result = {
+        "features": PLAN_FEATURES,
+        "ogr_seconds": ogr_seconds,
+        "ogr_rows": ogr_rows,
+        "ours_seconds": ours_seconds,
+        "ours_validate_seconds": validated,
+        "ours_areas": areas,
+        "version": version,
+    }
+    log(f"import: { {k: v for k, v in result.items() if k != 'version'} }")
+    return result
+
+
+def recompute_sql() -> str:
+    """A hand-written single statement that fills the availability table like rollout.availability does."""
+    from rollout.stages import STAGE_RANK
+
+    rank = "CASE ar.stage " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in STAGE_RANK.items()) + " END"
+    return f"""
+        INSERT INTO rollout_availability (address_id, provider_id, version_id, area_id, stage, technology,
+            max_down_mbits, max_up_mbits, expected_date, expected_precision, last_confirmed)
+        SELECT DISTINCT ON (a.id, v.provider_id) a.id, v.provider_id, v.id, ar.id, ar.stage, ar.technology,
+            ar.max_down_mbits, ar.max_up_mbits, ar.expected_date, ar.expected_precision, v.published_at
+        FROM rollout_planversion v
+        JOIN rollout_planarea ar ON ar.version_id = v.id
+        JOIN layers_address a ON ST_Intersects(ar.geom, a.geom)
+        WHERE v.id IN (SELECT DISTINCT ON (provider_id) id FROM rollout_planversion
+                       WHERE published_at IS NOT NULL ORDER BY provider_id, number DESC)
+        ORDER BY a.id, v.provider_id, {rank} DESC, ar.max_down_mbits DESC NULLS LAST, ar.id
+    """
+
+
+def _table_digest(cursor) -> tuple:
+    cursor.execute(
+        "SELECT count(*), sum(hashtext(concat_ws('|', address_id, provider_id, area_id, stage, technology,"
+        " max_down_mbits, expected_date)))  FROM rollout_availability"
+    )
+    return cursor.fetchone()
+
+
+def recompute_run(version, *, rounds: int = 3) -> dict:
+    from django.db import connection, transaction
+
+    from rollout import services
+    from rollout.availability import availability_recompute
+
+    services.plan_version_publish(version=version, by=None)  # recomputes once (warms the cache)
+    ours, hand = [], []
+    for _ in range(rounds):
+        start = time.monotonic()
+        rows = availability_recompute()
+        ours.append(time.monotonic() - start)
+        with connection.cursor() as cursor:
+            digest_ours = _table_digest(cursor)
+        # The peer at its best: with the server's JIT setting and without JIT (ours switches it off).
+        for jit in ("DEFAULT", "off"):
+            start = time.monotonic()
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL jit = {jit}")
+                cursor.execute("DELETE FROM rollout_availability")
+                cursor.execute(recompute_sql())
+            hand.append(time.monotonic() - start)
+            with connection.cursor() as cursor:
+                digest_hand = _table_digest(cursor)
+    # Leave the table as our code made it.
+    availability_recompute()
+    from layers.models import Address
+
+    result = {
+        "addresses": Address.objects.count(),
+        "rows": rows,
+        "ours_seconds": min(ours),
+        "hand_seconds": min(hand),
+        "same_rows": digest_ours == digest_hand,
+    }
+    log(f"recompute: {result}")
+    return result
+
+
+# -- report -------------------------------------------------------------------------------------------------
+
+
+def _fmt(value: float | None, digits: int = 0) -> str:
+    return "n/a" if value is None else f"{value:,.{digits}f}"
+
+
+def _ratio(a: float | None, b: float | None, target: float, *, higher: bool = True) -> str:
+    if a is None or not b:
+        return "n/a"
+    ratio = a / b
+    ok = ratio >= target if higher else ratio <= target
+    return f"{ratio:.2f}x {'ok' if ok else 'MISS'}"
+
+
+def report(
+    size: int, prep: float, loads: list[Workload] | None, tiles: dict | None, imp: dict | None, rec: dict | None
+) -> None:
+    print(f"\n## {size:,} addresses (data prepared in {prep:.0f} s)\n")
+    if loads is not None:
+        print(
+            "| workload | ours req/s | pygeoapi req/s | raw SQL tps | ours/pygeoapi (≥3x) | ours/SQL (≥0.25x) | notes |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---|")
+        for w in loads:
+            r = w.results
+            notes = "; ".join(f"{s}: {r[f'{s}_note']}" for s in ("ours", "pygeoapi") if r.get(f"{s}_note"))
+            print(
+                f"| {w.name} | {_fmt(r['ours'])} | {_fmt(r['pygeoapi'])} | {_fmt(r['sql'])} |"
+                f" {_ratio(r['ours'], r['pygeoapi'], 3)} | {_ratio(r['ours'], r['sql'], 0.25)} | {notes} |"
+            )
+    if tiles is not None:
+        t = tiles
+        print(f"\nz{TILE_ZOOM} address tiles ({t['tiles']} tiles hold addresses):")
+        print(f"- raw ST_AsMVT: {t['raw_ms']:.1f} ms mean per tile, {t['sql_tps']:,.0f} tps on the densest tile")
+        if "ours_uncached_ms" in t:
+            print(
+                f"- ours uncached {t['ours_uncached_ms']:.1f} ms (/{t['raw_ms']:.1f} ms raw:"
+                f" {_ratio(t['ours_uncached_ms'], t['raw_ms'], 1.5, higher=False)}, target ≤1.5x);"
+                f" cached {t['ours_cached_ms']:.2f} ms ({_ratio(t['ours_uncached_ms'], t['ours_cached_ms'], 10)}"
+                f" faster, target ≥10x); {t['ours_rps']:,.0f} req/s densest tile"
+            )
+        else:
+            print(f"- ours: n/a ({t.get('ours_note')})")
+        py = "n/a" if t["pygeoapi_ms"] is None else f"{t['pygeoapi_ms']:.0f} ms"
+        print(f"- stand-alone pygeoapi densest tile: {py} {t['pygeoapi_note']}", end="")
+        print(f", {t['pygeoapi_rps']:,.1f} req/s" if "pygeoapi_rps" in t else "")
+    if imp is not None:
+        ours_rate = imp["features"] / imp["ours_seconds"]
+        ogr_rate = imp["ogr_rows"] / imp["ogr_seconds"]
+        print(
+            f"\nplan import, {imp['features']:,} polygons: ours {imp['ours_seconds']:.1f} s"
+            f" (validation {imp['ours_validate_seconds']:.1f} s) = {ours_rate:,.0f}/s,"
+            f" ogr2ogr {imp['ogr_seconds']:.1f} s = {ogr_rate:,.0f}/s:"
+            f" {_ratio(ours_rate, ogr_rate, 0.5)} (target ≥0.5x)"
+        )
+    if rec is not None:
+        print(
+            f"availability recompute, {rec['addresses']:,} addresses → {rec['rows']:,} rows: ours"
+            f" {rec['ours_seconds']:.2f} s, hand-written {rec['hand_seconds']:.2f} s:"
+            f" {_ratio(rec['ours_seconds'], rec['hand_seconds'], 1.5, higher=False)} (target ≤1.5x);"
+            f" same rows: {rec['same_rows']}"
+        )
+    sys.stdout.flush()
+
+
+def main() -> None:
+    for tool in ("wrk", "pgbench", "ogr2ogr"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} is missing: run through 'make bench' (bench/run.sh installs it)")
+    db = bench_db()
+    os.environ["DATABASE_URL"] = db.url
+    os.environ.setdefault("SECRET_KEY", "bench")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geoportal.settings")
+    env = dict(os.environ)
+    print(
+        f"# bench {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, wrk -t{THREADS} -c{CONNECTIONS}"
+        f" -d{DURATION}s, pgbench -c{CONNECTIONS} -j{THREADS}, gunicorn {WORKERS} workers x 4 threads"
+    )
+    for size in SIZES:
+        started = time.monotonic()
+        prep = data_prepare(db, size, env)
+        imp = rec = loads = tiles = None
+        if "b" in PARTS:
+            imp = import_run(db)
+            rec = recompute_run(imp["version"])
+        availability_view(db)
+        if "a" in PARTS:
+            with servers(db, env):
+                loads = features_run(db)
+                tiles = tiles_run(db)
+        report(size, prep, loads, tiles, imp, rec)
+        print(f"\n{size:,} addresses took {time.monotonic() - started:.0f} s in all")
+
+
+if __name__ == "__main__":
+    main()

@@ -35,33 +35,37 @@ from ogc.crs import STORAGE_SRID, SupportedCrs
 GEOMETRY = "ogc_geometry"
 
 
+def provider_attributes_set(provider: BaseProvider, provider_def: dict, *, fields: dict) -> None:
+    """What pygeoapi reads of a provider, set without BaseProvider.__init__ (which builds a pyproj CRS per request)."""
+    provider.name = provider_def["name"]
+    provider.type = provider_def["type"]
+    provider.data = provider_def["data"]
+    provider.options = provider_def.get("options") or {}
+    provider.editable = False
+    provider.id_field = "id"
+    provider.uri_field = provider.title_field = provider.time_field = None
+    provider.x_field = provider.y_field = provider.z_field = None
+    provider.properties = []
+    provider.file_types = []
+    provider.include_extra_query_parameters = False
+    provider.filename = None
+    provider.axes = []
+    provider.crs = None
+    provider.num_bands = None
+    provider._fields = dict(fields)
+
+
 class SelectorProvider(BaseProvider):
     """Features of one registered collection (``data`` is the collection id)."""
 
     def __init__(self, provider_def: dict) -> None:
-        # BaseProvider.__init__ would build a pyproj CRS on every request; set
-        # the attributes pygeoapi reads ourselves instead.
-        self.name = provider_def["name"]
-        self.type = provider_def["type"]
-        self.data = provider_def["data"]
-        self.collection: Collection = collection_get(self.data)
+        self.collection: Collection = collection_get(provider_def["data"])
         if self.collection is None:
-            raise RuntimeError(f"no collection {self.data!r} in ogc.collections")
-        self.options = provider_def.get("options") or {}
+            raise RuntimeError(f"no collection {provider_def['data']!r} in ogc.collections")
+        provider_attributes_set(self, provider_def, fields=self.collection.fields)
         # pygeoapi then documents POST/PUT/DELETE in the OpenAPI document; ogc.transactions serves them.
         self.editable = self.collection.editable
         self.count = self.collection.count
-        self.id_field = "id"
-        self.uri_field = self.title_field = self.time_field = None
-        self.x_field = self.y_field = self.z_field = None
-        self.properties = []
-        self.file_types = []
-        self.include_extra_query_parameters = False
-        self.filename = None
-        self.axes = []
-        self.crs = None
-        self.num_bands = None
-        self._fields = dict(self.collection.fields)
 
     def get_fields(self) -> dict:
         return self._fields

@@ -16,6 +16,7 @@ from pygeoapi.provider.base import BaseProvider, ProviderInvalidQueryError, Prov
 from layers.models import Layer
 from ogc.context import state_get
 from ogc.exports import FORMATS, download_collection
+from ogc.providers import provider_attributes_set
 
 RECORDS_ID = "metadata"
 RECORD_CORE = "http://www.opengis.net/spec/ogcapi-records-1/1.0/req/record-core"
@@ -143,24 +144,10 @@ class LayerRecordProvider(BaseProvider):
 
     def __init__(self, provider_def: dict) -> None:
         # As SelectorProvider: no database work and no pyproj per request.
-        self.name = provider_def["name"]
-        self.type = provider_def["type"]
-        self.data = provider_def["data"]
-        self.options = provider_def.get("options") or {}
-        self.editable = False
-        self.id_field = "id"
+        provider_attributes_set(self, provider_def, fields=FIELDS)
         self.title_field = "title"
-        self.uri_field = self.time_field = None
-        self.x_field = self.y_field = self.z_field = None
         # Record parameters reach query() as properties (validated by our view first).
         self.include_extra_query_parameters = True
-        self.properties = []
-        self.file_types = []
-        self.filename = None
-        self.axes = []
-        self.crs = None
-        self.num_bands = None
-        self._fields = dict(FIELDS)
 
     def get_fields(self) -> dict:
         return self._fields

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from geoportal.errors import InvalidInputError, NotFoundError
 from rollout.diff import plan_diff, snapshot_of_features, snapshot_of_version
+from rollout.importers import ATTRIBUTES
 from rollout.models import PlanArea, PlanSubmission, PlanVersion, Provider
 from rollout.readers import Report
 from rollout.roles import AnyUser, can_submit
@@ -38,22 +39,7 @@ from rollout.services import (
 logger = logging.getLogger(__name__)
 
 # The attributes a stored area carries over into the next version unchanged.
-CARRIED = (
-    "key",
-    "name",
-    "stage",
-    "technology",
-    "funding",
-    "target_group",
-    "subsidy_programme",
-    "cancel_reason",
-    "max_down_mbits",
-    "max_up_mbits",
-    "quota_percent",
-    "connection_fee_eur",
-    "expected_date",
-    "expected_precision",
-)
+CARRIED = ("key", "name", *(a for a in ATTRIBUTES if a != "quota_deadline_date"), "expected_precision")
 MAX_EDIT_BYTES = 5 * 1024 * 1024
 
 

@@ -23,6 +23,7 @@ from ogc.tiles.render import tile_sql
 from ogc.tiles.sources import SOURCES
 from rollout.services import plan_version_publish
 from tests.factories import (
+    CITY_BOUNDS,
     AddressFactory,
     CityFactory,
     PlanAreaFactory,
@@ -326,8 +327,42 @@ def _cache_values():
                 yield pickle.loads(zlib.decompress(f.read()))  # noqa: S301 - our own cache file
 
 
+@pytest.fixture
+def city_sized(city):
+    """4,000 addresses and 400 plan areas on grids over the city, all with availability, and fresh statistics.
+
+    With a handful of rows the planner rightly prefers other paths (a primary-key scan that filters
+    by geometry); the question is what it does with data shaped like the city's.
+    """
+    from layers.models import Address
+    from rollout.availability import availability_recompute
+    from rollout.models import PlanArea
+
+    xs = [CITY_BOUNDS[0] + 160 * i for i in range(63)]
+    ys = [CITY_BOUNDS[1] + 160 * j for j in range(63)]
+    Address.objects.bulk_create(
+        Address(street="Rasterweg", house_number=n + 1, postcode="45468", geom=Point(x, y, srid=SRID))
+        for n, (x, y) in enumerate((x, y) for x in xs for y in ys)
+    )
+    version = PlanVersionFactory(number=1, published_at=timezone.now())
+    PlanArea.objects.bulk_create(
+        PlanArea(
+            version=version,
+            key=f"a-{i}-{j}",
+            geom=square(x, y, x + 500, y + 500),
+            stage="bookable",
+            technology="ftth",
+        )
+        for i, x in enumerate(range(CITY_BOUNDS[0], CITY_BOUNDS[2], 500))
+        for j, y in enumerate(range(CITY_BOUNDS[1], CITY_BOUNDS[3], 500))
+    )
+    availability_recompute()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE layers_address; ANALYZE rollout_availability; ANALYZE rollout_planarea")
+
+
 @pytest.mark.parametrize("collection", ["addresses", "availability", "rollout-areas"])
-def test_tile_sql_is_one_statement_that_can_use_the_gist_index(city, collection):
+def test_tile_sql_is_one_statement_that_can_use_the_gist_index(city_sized, collection):
     sql, params = tile_sql(SOURCES[collection], user=AnonymousUser(), z=16, x=34020, y=21820)
     assert sql.count("ST_AsMVT(") == 1
     index_of = {"addresses": "layers_address", "availability": "layers_address", "rollout-areas": "rollout_planarea"}

@@ -14,6 +14,7 @@ sits with the caching rules it must agree with.
   produced the current body for this URL (kept in the cache, per process with
   the default local-memory cache, shared with CACHE_URL); a changed body gets a
   later second than the one before, so If-Modified-Since never hides a change.
+- Anonymous feature responses are answered from ``ogc.response_cache`` when they can be.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers, set_response_etag
 from django.utils.http import http_date
+
+from ogc import response_cache
 
 PREFIX = "/ogc"
 METHODS = "GET, HEAD, OPTIONS"
@@ -49,9 +52,14 @@ class OgcHttpMiddleware:
             response["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
             response["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
         else:
-            response = self.get_response(request)
-            if request.method in ("GET", "HEAD"):
-                response = _cacheable(request, response)
+            key = response_cache.key_for(request)
+            response = response_cache.get(request, key) if key is not None else None
+            if response is None:
+                response = self.get_response(request)
+                if request.method in ("GET", "HEAD"):
+                    response = _cacheable(request, response)
+                if key is not None and request.method == "GET":
+                    response_cache.put(key, response)
         response["Access-Control-Allow-Origin"] = "*"
         response["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
         return response

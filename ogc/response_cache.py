@@ -43,12 +43,15 @@ _size = 0
 _lock = threading.Lock()
 
 
-def key_for(request: HttpRequest) -> str | None:
-    """The cache key of an anonymous GET/HEAD this cache serves, or None."""
+def key_for(request: HttpRequest, *, anonymous: bool | None = None) -> str | None:
+    """The cache key of an anonymous GET/HEAD this cache serves, or None.
+
+    ``anonymous`` is known before authentication when the request carries no session cookie.
+    """
     if request.method not in ("GET", "HEAD") or "Authorization" in request.headers:
         return None
     match = PATH.match(request.path_info)
-    if match is None or request.user.is_authenticated:
+    if match is None or not (anonymous if anonymous is not None else not request.user.is_authenticated):
         return None
     collection = collection_get(match["collection"])
     if collection is None:

@@ -5,6 +5,7 @@ SECRET_KEY unless DEBUG is on, and DEBUG is off unless asked for.
 """
 
 import os
+from importlib.util import find_spec
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -163,7 +164,9 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("STATIC_ROOT") or BASE_DIR / "var" / "static")
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# pygeoapi's own CSS and images for its HTML pages; /ogc/static/<path> serves them (ogc.views.pygeoapi_static).
+PYGEOAPI_STATIC = Path(find_spec("pygeoapi").origin).parent / "static"
+STATICFILES_DIRS = [BASE_DIR / "static", ("pygeoapi", PYGEOAPI_STATIC)]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -8,6 +8,7 @@ from ogc.tiles import views as tiles
 app_name = "ogc"
 urlpatterns = [
     path("", views.landing_page, name="landing"),
+    path("static/<path:path>", views.pygeoapi_static, name="static"),
     path("openapi", views.openapi, name="openapi"),
     path("conformance", views.conformance, name="conformance"),
     path("collections", views.collections, name="collections"),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from copy import deepcopy
 from http import HTTPStatus
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pygeoapi.api as core_api
@@ -22,6 +23,7 @@ from django.contrib.gis.geos import Polygon
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csp import get_nonce
 from django.views.decorators.http import require_safe
+from django.views.static import serve
 from pygeoapi import l10n
 from pygeoapi.api import API, F_HTML, APIRequest, apply_gzip
 from pygeoapi.openapi import get_oas
@@ -337,3 +339,9 @@ def _links_fixed(content: dict, state: RequestState) -> list[dict]:
         query.update({k: v for k, v in own.items() if k in ("f", "offset")})
         fixed.append({**link, "href": parts._replace(query=urlencode(query)).geturl()})
     return fixed
+
+
+@require_safe
+def pygeoapi_static(request: HttpRequest, path: str) -> HttpResponse:
+    """pygeoapi's pages link ``{server url}/static/...``: its CSS and images, collected under STATIC_ROOT/pygeoapi."""
+    return serve(request, path, document_root=Path(settings.STATIC_ROOT) / "pygeoapi")

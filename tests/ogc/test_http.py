@@ -144,3 +144,18 @@ def test_html_pages_use_vendored_leaflet_and_the_csp_nonce(client, url):
     assert "<script>" not in html  # every script carries the nonce
     if "/items" in url:
         assert "/static/vendor/leaflet-1.9.4/leaflet.js" in html
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/ogc", "/ogc/collections", "/ogc/collections/schools/items", "/ogc/collections/schools/queryables"],
+)
+def test_html_pages_load_every_asset_from_our_host(client, url):
+    import re
+
+    html = client.get(url, {"f": "html"}).content.decode()
+    assets = set(re.findall(r'(?:src|href)="([^"]+\.(?:css|js|png|ico))"', html))
+    assert any(a.endswith("/ogc/static/css/default.css") for a in assets)
+    for asset in assets:
+        assert asset.startswith(("/", "http://testserver/")), asset  # no CDN, no third party
+        assert client.get(asset.removeprefix("http://testserver")).status_code == 200, asset

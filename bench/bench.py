@@ -425,13 +425,19 @@ def tiles_run(db: Db) -> dict:
                   FROM (SELECT ST_Transform(geom, 3857) AS p FROM layers_address) s) t
                 GROUP BY x, y ORDER BY count(*) DESC, x, y"""
         ).fetchall()
-        raw = []
-        for x, y, _ in tiles:
-            start = time.monotonic()
-            conn.execute(_tile_sql(z, x, y)).fetchone()
-            raw.append(time.monotonic() - start)
+        # The hand-written statement gets the better of PostgreSQL's default plan and a serial one:
+        # the default spreads ST_AsMVTGeom over parallel workers with a sequential scan (slower here).
+        means = []
+        for setting in ("DEFAULT", "0"):
+            conn.execute(f"SET max_parallel_workers_per_gather = {setting}")
+            raw = []
+            for x, y, _ in tiles:
+                start = time.monotonic()
+                conn.execute(_tile_sql(z, x, y)).fetchone()
+                raw.append(time.monotonic() - start)
+            means.append(statistics.mean(raw))
     dense = tiles[0]
-    result = {"tiles": len(tiles), "raw_ms": 1000 * statistics.mean(raw)}
+    result = {"tiles": len(tiles), "raw_ms": 1000 * min(means)}
     ours = f"http://127.0.0.1:{OURS_PORT}/ogc/collections/addresses/tiles/WebMercatorQuad/{{z}}/{{y}}/{{x}}"
     status, _, _ = http_get(ours.format(z=z, x=dense[0], y=dense[1]).replace("addresses", "addresses") + "?f=mvt")
     if status == 200:

@@ -104,9 +104,40 @@ class FeatureValidator:
             return []
         self.clean = self._clean_polygons()
         features = []
-        for index, row in enumerate(self.table.rows, start=1):
-            feature = self._attributes(row, index)
-            placed = self._place(row, index, feature)
+        # A row's attributes (all but key and name) depend only on its values of the attribute columns, so
+        # rows repeating an earlier row's values reuse its checked result. Only combinations that are new or
+        # have problems are checked (and reported) row by row; with a provider's export that is a few dozen.
+        checked: dict[tuple, dict] = {}
+        data = self.table.data
+        size = len(self.table)
+        blank = [None] * size
+        attribute_columns = [data[self.columns[f]] if f in self.columns else blank for f in _ATTRIBUTE_FIELDS]
+        keys = data[self.columns["key"]] if "key" in self.columns else blank
+        names = data[self.columns["name"]] if "name" in self.columns else blank
+        for index, values, key, name in zip(
+            range(1, size + 1), zip(*attribute_columns, strict=True), keys, names, strict=True
+        ):
+            # Types too: 1, 1.0 and True are equal as dict keys but need not validate alike.
+            values = (*values, *map(type, values))
+            template = checked.get(values)
+            if template is not None:
+                feature = template.copy()
+                key = None if _blank(key) else key
+                name = None if _blank(name) else name
+                feature["row"] = index
+                feature["key"] = str(key).strip() if key is not None else f"row-{index}"
+                feature["name"] = str(name or "")[:200]
+                row = None
+            else:
+                row = self.table.row(index - 1)
+                problems_before = len(self.report.problems)
+                feature = self._attributes(row, index)
+                if feature is not None and len(self.report.problems) == problems_before:
+                    checked[values] = feature.copy()  # before placing adds the row's geometry or addresses
+            if index in self.clean:
+                placed = self._place_clean(index, feature)
+            else:
+                placed = self._place(row if row is not None else self.table.row(index - 1), index, feature)
             if feature is not None and placed:
                 features.append(feature)
         self.matcher.resolve(report=self.report)
@@ -367,6 +398,23 @@ class FeatureValidator:
             self.report.error("subsidised areas name their programme", row=index, field="subsidy_programme")
 
 
+# The canonical fields FeatureValidator._attributes reads besides key and name.
+_ATTRIBUTE_FIELDS = (
+    "stage",
+    "technology",
+    "funding",
+    "target_group",
+    "subsidy_programme",
+    "cancel_reason",
+    "max_down",
+    "max_up",
+    "quota",
+    "connection_fee",
+    "expected",
+    "quota_deadline",
+)
+
+
 def _stack(xy: tuple) -> Any:
     return np.column_stack(xy)
 
@@ -390,7 +438,8 @@ ATTRIBUTES = (
 def _group_address_rows(features: list[dict], *, report: Report) -> list[dict]:
     """Rows that name addresses form one area per key; polygon rows must have unique keys and shapes."""
     grouped: dict[str, dict] = {}
-    seen_shapes: dict[tuple, int] = {}
+    first_with_geom: dict[str, dict] = {}  # geometry → the first kept feature with it
+    shapes: dict[tuple, int] = {}  # (geometry, attributes) → row, only for geometries that occur more than once
     for feature in features:
         key = feature["key"]
         if "addresses" in feature and key in grouped and "addresses" in grouped[key]:
@@ -402,12 +451,23 @@ def _group_address_rows(features: list[dict], *, report: Report) -> list[dict]:
         if key in grouped:
             report.error("duplicate feature key", row=feature["row"], field="key", value=key, expected="unique keys")
             continue
-        shape = (feature.get("geom"), *(feature.get(a) for a in ATTRIBUTES))
-        if feature.get("geom") and shape in seen_shapes:
-            report.error(
-                "duplicate feature", row=feature["row"], field="geometry", value=f"same as row {seen_shapes[shape]}"
-            )
-            continue
-        seen_shapes[shape] = feature["row"]
+        geom = feature.get("geom")
+        if geom:
+            # Attributes are compared only among rows with the same geometry (hashing them for every row
+            # of a large plan cost more than the rest of the grouping).
+            first = first_with_geom.setdefault(geom, feature)
+            if first is not feature:
+                shapes.setdefault(_shape(first), first["row"])
+                shape = _shape(feature)
+                if shape in shapes:
+                    report.error(
+                        "duplicate feature", row=feature["row"], field="geometry", value=f"same as row {shapes[shape]}"
+                    )
+                    continue
+                shapes[shape] = feature["row"]
         grouped[key] = feature
     return list(grouped.values())
+
+
+def _shape(feature: dict) -> tuple:
+    return (feature["geom"], *(feature.get(a) for a in ATTRIBUTES))

@@ -8,6 +8,7 @@ therefore public data; unpublished plans never reach that table.
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.contrib.postgres.fields import ArrayField
 from django.core.validators import RegexValidator
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -204,6 +205,44 @@ class PlanArea(models.Model):
         if not self._state.adding:
             raise InvalidInputError("plan areas are immutable; hand in a new plan version instead")
         super().save(*args, **kwargs)
+
+
+class PlanAreaStaging(models.Model):
+    """A validated row of a received submission, waiting to become a PlanArea when the submission is accepted.
+
+    Filled with COPY by rollout.staging (one row per validated feature, in file order) and moved into
+    PlanArea by one INSERT … SELECT on acceptance. Not a plan table: nothing here is visible to anyone
+    but through the submission it belongs to, and invalid files never get rows here.
+    """
+
+    submission = models.ForeignKey(PlanSubmission, on_delete=models.CASCADE, related_name="staged_areas")
+    position = models.PositiveIntegerField(_("position in the validated plan"))
+    row = models.PositiveIntegerField(_("row in the file"), null=True, blank=True)
+    key = models.CharField(max_length=100)
+    name = models.CharField(max_length=200, blank=True)
+    geom = models.MultiPolygonField(srid=SRID, null=True, blank=True)
+    addresses = ArrayField(models.IntegerField(), null=True, blank=True)
+    stage = models.CharField(max_length=32)
+    technology = models.CharField(max_length=16)
+    max_down_mbits = models.PositiveIntegerField(null=True, blank=True)
+    max_up_mbits = models.PositiveIntegerField(null=True, blank=True)
+    expected_date = models.DateField(null=True, blank=True)
+    expected_precision = models.CharField(max_length=8, blank=True)
+    quota_percent = models.PositiveSmallIntegerField(null=True, blank=True)
+    quota_deadline = models.DateField(null=True, blank=True)
+    cancel_reason = models.TextField(blank=True)
+    funding = models.CharField(max_length=16)
+    subsidy_programme = models.CharField(max_length=200, blank=True)
+    connection_fee_eur = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    target_group = models.CharField(max_length=16)
+
+    class Meta:
+        verbose_name = _("staged plan area")
+        verbose_name_plural = _("staged plan areas")
+        ordering = ["submission", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.submission_id} {self.key}"
 
 
 class Availability(models.Model):

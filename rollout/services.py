@@ -26,7 +26,7 @@ from geoportal.errors import ImportFailed, InvalidInputError, PermissionDeniedEr
 from layers.models import District
 from rollout.availability import availability_recompute
 from rollout.diff import plan_diff, snapshot_of_features, snapshot_of_version
-from rollout.importers import CANONICAL_FIELDS, FeatureValidator, resolve_mapping
+from rollout.importers import CANONICAL_FIELDS, FeatureValidator, ewkt, resolve_mapping
 from rollout.models import FieldMapping, PlanSubmission, PlanVersion, Provider
 from rollout.readers import RawTable, Report, read_plan_file
 from rollout.roles import AnyUser, can_accept, can_publish, can_submit
@@ -177,7 +177,7 @@ def _features_store(submission: PlanSubmission, features: list[dict]) -> None:
     """Stage the validated features for acceptance (COPY); keep small plans as JSON on the submission too."""
     features_stage(submission=submission, features=features)
     if len(features) <= FEATURES_JSON_MAX:
-        submission.features = features
+        submission.features = [{**f, "geom": ewkt(f["geom"])} if f.get("geom") else f for f in features]
         submission.save(update_fields=["features"])
 
 

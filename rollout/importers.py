@@ -255,7 +255,7 @@ class FeatureValidator:
         if not self.city.contains(geom):
             self.report.warning("feature extends beyond the city", row=index, field="geometry")
         if feature is not None:
-            feature["geom"] = str(_ewkb(geom))
+            feature["geom"] = _ewkb(geom)
         return True
 
     def _place_clean(self, index: int, feature: dict | None) -> bool:
@@ -419,7 +419,8 @@ def _ewkb(geoms: Any) -> Any:
     float noise out of stored areas and diffs.
     """
     rounded = shapely.set_srid(shapely.transform(geoms, lambda xy: np.round(xy, 3)), SRID)
-    return shapely.to_wkb(rounded, hex=True, include_srid=True)
+    wkb = shapely.to_wkb(rounded, include_srid=True)  # bytes.hex() is ~3x faster than GEOS's hex writer
+    return wkb.hex() if isinstance(wkb, bytes) else [w.hex() for w in wkb]
 
 
 def ewkt(geom: str) -> str:

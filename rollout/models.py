@@ -100,6 +100,7 @@ class PlanSubmission(models.Model):
     features = models.JSONField(
         _("validated features"), default=list, blank=True, help_text=_("Normalised rows, EWKT in EPSG:25832.")
     )
+    feature_count = models.PositiveIntegerField(_("validated features"), default=0)
     mapping = models.JSONField(_("field mapping used"), default=dict, blank=True)
     received_at = models.DateTimeField(_("received"))
     received_by = models.ForeignKey(
@@ -212,7 +213,10 @@ class PlanAreaStaging(models.Model):
 
     Filled with COPY by rollout.staging (one row per validated feature, in file order) and moved into
     PlanArea by one INSERT … SELECT on acceptance. Not a plan table: nothing here is visible to anyone
-    but through the submission it belongs to, and invalid files never get rows here.
+    but through the submission it belongs to, and invalid files never get rows here. The table is
+    UNLOGGED (migration 0006): its rows are derived from the kept file, so they are not worth a second
+    write to the WAL; after a crash PostgreSQL empties it and acceptance refuses submissions whose rows
+    are gone (PlanSubmission.feature_count), asking for the file again.
     """
 
     submission = models.ForeignKey(PlanSubmission, on_delete=models.CASCADE, related_name="staged_areas")

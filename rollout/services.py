@@ -176,6 +176,8 @@ FEATURES_JSON_MAX = 5000
 def _features_store(submission: PlanSubmission, features: list[dict]) -> None:
     """Stage the validated features for acceptance (COPY); keep small plans as JSON on the submission too."""
     features_stage(submission=submission, features=features)
+    submission.feature_count = len(features)
+    submission.save(update_fields=["feature_count"])
     if len(features) <= FEATURES_JSON_MAX:
         submission.features = [{**f, "geom": ewkt(f["geom"])} if f.get("geom") else f for f in features]
         submission.save(update_fields=["features"])
@@ -200,7 +202,13 @@ def submission_accept(*, submission: PlanSubmission, by: AnyUser) -> PlanVersion
     version = PlanVersion.objects.create(
         provider=provider, number=number, submission=submission, accepted_at=now, accepted_by=actor
     )
-    staged_areas_accept(submission=submission, version_id=version.pk)
+    stored = staged_areas_accept(submission=submission, version_id=version.pk)
+    if stored != submission.feature_count:
+        # The staging table is unlogged: after a database crash its rows are gone (rollout.models.PlanAreaStaging).
+        raise ImportFailed(
+            f"the validated rows of {submission.original_name} are no longer there ({stored} of "
+            f"{submission.feature_count}); please hand in the file again"
+        )
     submission.state, submission.decided_at, submission.decided_by = PlanSubmission.State.ACCEPTED, now, actor
     submission.save(update_fields=["state", "decided_at", "decided_by"])
     # Older pending files were diffed against a plan that no longer is current.

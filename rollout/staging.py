@@ -79,8 +79,31 @@ def features_staged(*, submission: PlanSubmission, keys: Iterable[str] | None = 
     return features
 
 
-def staged_areas_accept(*, submission: PlanSubmission, version_id: int) -> None:
-    """Insert the submission's staged rows as the version's areas and address links (two statements)."""
+def feature_last_key(*, submission: PlanSubmission) -> str | None:
+    """The key of the submission's last validated feature (a created area comes last in an edit's plan)."""
+    if submission.features:
+        return submission.features[-1]["key"]
+    rows = PlanAreaStaging.objects.filter(submission=submission).order_by("-position")
+    return rows.values_list("key", flat=True).first()
+
+
+def diff_keys(diff: dict) -> set[str]:
+    """The keys a submission's diff names as added or changed (the features its pages show)."""
+    return (
+        set(diff.get("added", []))
+        | {c["key"] for c in diff.get("date_moved", [])}
+        | {c["key"] for c in diff.get("stage_changed", [])}
+        | set(diff.get("geometry_changed", []))
+        | set(diff.get("addresses_added", {}))
+        | set(diff.get("addresses_removed", {}))
+    )
+
+
+def staged_areas_accept(*, submission: PlanSubmission, version_id: int) -> int:
+    """Insert the submission's staged rows as the version's areas and address links (two statements).
+
+    Returns the number of areas inserted.
+    """
     area, through = PlanArea._meta.db_table, PlanArea.addresses.through._meta.db_table
     columns = ", ".join(c for c, _ in COLUMNS)
     with connection.cursor() as cursor:
@@ -89,6 +112,7 @@ def staged_areas_accept(*, submission: PlanSubmission, version_id: int) -> None:
                 SELECT %s, geom, {columns} FROM {_STAGING} WHERE submission_id = %s ORDER BY position""",
             [version_id, submission.pk],
         )
+        inserted = cursor.rowcount
         # Only address-list areas have links; the CTE keeps the planner from joining all new areas first
         # (their statistics are not there yet right after the INSERT above).
         cursor.execute(
@@ -100,3 +124,4 @@ def staged_areas_accept(*, submission: PlanSubmission, version_id: int) -> None:
                 CROSS JOIN LATERAL unnest(l.addresses) AS a(address_id)""",
             [submission.pk, version_id],
         )
+    return inserted

@@ -41,6 +41,7 @@ class Migration(migrations.Migration):
                 (
                     "submission",
                     models.ForeignKey(
+                        db_constraint=False,
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="staged_areas",
                         to="rollout.plansubmission",

@@ -90,6 +90,7 @@ class FeatureValidator:
         self.report = report
         self.today = timezone.localdate()
         self.transformer = None
+        self.identity = False
         self.matcher = AddressMatcher()
         # Row number → (hex EWKB, intersects the city, inside the city) for the common, clean polygons.
         self.clean: dict[int, tuple[str, bool, bool]] = {}
@@ -171,6 +172,7 @@ class FeatureValidator:
             self.report.error("unknown coordinate reference system", field="crs", value=crs, expected="an EPSG code")
             return False
         self.transformer = Transformer.from_crs(source, CRS.from_epsg(SRID), always_xy=True)
+        self.identity = source == CRS.from_epsg(SRID)  # most files come in the city's CRS: nothing to transform
         return True
 
     def _clean_polygons(self) -> dict[int, tuple[str, bool, bool]]:
@@ -189,7 +191,8 @@ class FeatureValidator:
         rows, geoms = rows[keep], geoms[keep]
         if not len(rows):
             return {}
-        geoms = shapely.transform(geoms, lambda xy: _stack(self.transformer.transform(xy[:, 0], xy[:, 1])))
+        if not self.identity:
+            geoms = shapely.transform(geoms, lambda xy: _stack(self.transformer.transform(xy[:, 0], xy[:, 1])))
         coords, owner = shapely.get_coordinates(geoms, return_index=True)
         broken = np.zeros(len(geoms), dtype=bool)
         np.logical_or.at(broken, owner, ~np.isfinite(coords).all(axis=1))

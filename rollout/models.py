@@ -160,7 +160,9 @@ class PlanArea(models.Model):
         DAY = "day", _("day")
         QUARTER = "quarter", _("quarter")
 
-    version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="areas")
+    # No index of its own: the unique (version, key) index serves lookups by version (one index less to
+    # maintain for every area of a 100,000-area plan).
+    version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="areas", db_index=False)
     key = models.CharField(_("provider's identifier"), max_length=100)
     name = models.CharField(_("name"), max_length=200, blank=True)
     geom = models.MultiPolygonField(_("area"), srid=SRID, null=True, blank=True)
@@ -228,7 +230,7 @@ class PlanAreaStaging(models.Model):
     row = models.PositiveIntegerField(_("row in the file"), null=True, blank=True)
     key = models.CharField(max_length=100)
     name = models.CharField(max_length=200, blank=True)
-    geom = models.MultiPolygonField(srid=SRID, null=True, blank=True)
+    geom = models.MultiPolygonField(srid=SRID, null=True, blank=True, spatial_index=False)  # never searched
     addresses = ArrayField(models.IntegerField(), null=True, blank=True)
     stage = models.CharField(max_length=32)
     technology = models.CharField(max_length=16)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyogrio
 import shapely
 from django.conf import settings
@@ -147,7 +148,7 @@ def _read_ogr(source: str, *, original_name: str, report: Report) -> RawTable | 
     crs = frame.crs.to_string() if spatial and frame.crs is not None else None
     columns = [c for c in frame.columns if not spatial or c != frame.geometry.name]
     data = {c: frame[c].astype(object).where(frame[c].notna(), None).tolist() for c in columns}
-    geoms = list(frame.geometry.values) if spatial else [None] * len(frame)
+    geoms = np.asarray(frame.geometry.values, dtype=object).tolist() if spatial else [None] * len(frame)
     return RawTable(data=data, geoms=geoms, crs=crs, columns=columns, spatial=spatial)
 
 

@@ -20,7 +20,12 @@ class Migration(migrations.Migration):
                 ("row", models.PositiveIntegerField(blank=True, null=True, verbose_name="row in the file")),
                 ("key", models.CharField(max_length=100)),
                 ("name", models.CharField(blank=True, max_length=200)),
-                ("geom", django.contrib.gis.db.models.fields.MultiPolygonField(blank=True, null=True, srid=25832)),
+                (
+                    "geom",
+                    django.contrib.gis.db.models.fields.MultiPolygonField(
+                        blank=True, null=True, spatial_index=False, srid=25832
+                    ),
+                ),
                 (
                     "addresses",
                     django.contrib.postgres.fields.ArrayField(base_field=models.IntegerField(), blank=True, null=True),

@@ -43,17 +43,18 @@ def features_stage(*, submission: PlanSubmission, features: list[dict]) -> None:
     """COPY the validated ``features`` into the staging table, in their order (within the caller's transaction)."""
     names = [c for c, _ in COLUMNS]
     keys = [k for _, k in COLUMNS]
-    blank = [c in _BLANK_DEFAULT for c in names]
+    blank = [i for i, c in enumerate(names) if c in _BLANK_DEFAULT]
     sql = f"COPY {_STAGING} (submission_id, position, row, geom, addresses, {', '.join(names)}) FROM STDIN"
     connection.ensure_connection()
     with psycopg.Cursor(connection.connection) as cursor, cursor.copy(sql) as copy:
         pk = submission.pk
         for position, feature in enumerate(features):
-            values = [feature.get(k) for k in keys]
-            for i, is_blank in enumerate(blank):
-                if is_blank and values[i] is None:
-                    values[i] = ""
-            copy.write_row((pk, position, feature.get("row"), feature.get("geom"), feature.get("addresses"), *values))
+            values = [pk, position, feature.get("row"), feature.get("geom"), feature.get("addresses")]
+            values += map(feature.get, keys)
+            for i in blank:
+                if values[5 + i] is None:
+                    values[5 + i] = ""
+            copy.write_row(values)
 
 
 def features_staged(*, submission: PlanSubmission, keys: Iterable[str] | None = None) -> list[dict]:

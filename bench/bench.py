@@ -122,7 +122,7 @@ def data_prepare(db: Db, size: int, env: dict) -> float:
         # Plans of earlier runs hold providers (PROTECT); the bench database only.
         cursor.execute(
             "TRUNCATE rollout_availability, rollout_planarea_addresses, rollout_planarea, rollout_planversion,"
-            " rollout_plansubmission, rollout_fieldmapping CASCADE"
+            " rollout_planareastaging, rollout_plansubmission, rollout_fieldmapping CASCADE"
         )
         cursor.execute("SELECT count(*) FROM layers_address")
         have = cursor.fetchone()[0]

@@ -25,6 +25,7 @@ from ogc import views
 from ogc.collections import collection_get
 from rollout.edits import plan_area_edit
 from rollout.models import PlanArea
+from rollout.staging import feature_last_key
 from rollout.tokens import provider_token_authenticate
 
 logger = logging.getLogger(__name__)
@@ -141,7 +142,7 @@ def _edit(request: HttpRequest, collection_id: str, *, action: str, area_id: int
         response = HttpResponse(status=204)
     else:
         # A created area comes last in the new plan's features (the current plan's areas first).
-        key = submission.features[-1]["key"] if action == "create" else key
+        key = feature_last_key(submission=submission) if action == "create" else key
         area = PlanArea.objects.get(version=version, key=key)
         location = request.build_absolute_uri(
             reverse("ogc:item", kwargs={"collection_id": collection_id, "item_id": area.pk})

@@ -60,7 +60,7 @@ def features_of_version(version: PlanVersion | None) -> list[dict]:
         feature["quota_deadline_date"] = _plain(area.quota_deadline)
         feature["row"] = None
         if area.geom is not None:
-            feature["geom"] = area.geom.ewkt
+            feature["geom"] = area.geom.hexewkb.decode()  # as rollout.importers gives it
         else:
             feature["addresses"] = []
         features[area.pk] = feature

@@ -1,8 +1,8 @@
 """Turn a provider's rows into validated plan features, and say precisely what is wrong where.
 
 Input: a RawTable from rollout.readers and a field mapping (canonical field →
-the provider's column). Output: a list of plain dicts (geometry as EWKT in
-EPSG:25832, or a list of address ids) that rollout.services stores once the
+the provider's column). Output: a list of plain dicts (geometry as hex EWKB in
+EPSG:25832, coordinates rounded to millimetres, or a list of address ids) that rollout.services stores once the
 submission is accepted. Every problem goes into the Report with its row,
 field, value and what was expected; an error anywhere makes the file invalid.
 """
@@ -90,8 +90,9 @@ class FeatureValidator:
         self.report = report
         self.today = timezone.localdate()
         self.transformer = None
+        self.identity = False
         self.matcher = AddressMatcher()
-        # Row number → (EWKT, intersects the city, inside the city) for the common, clean polygons.
+        # Row number → (hex EWKB, intersects the city, inside the city) for the common, clean polygons.
         self.clean: dict[int, tuple[str, bool, bool]] = {}
 
     def value(self, row: dict, canonical: str) -> Any:
@@ -104,9 +105,40 @@ class FeatureValidator:
             return []
         self.clean = self._clean_polygons()
         features = []
-        for index, row in enumerate(self.table.rows, start=1):
-            feature = self._attributes(row, index)
-            placed = self._place(row, index, feature)
+        # A row's attributes (all but key and name) depend only on its values of the attribute columns, so
+        # rows repeating an earlier row's values reuse its checked result. Only combinations that are new or
+        # have problems are checked (and reported) row by row; with a provider's export that is a few dozen.
+        checked: dict[tuple, dict] = {}
+        data = self.table.data
+        size = len(self.table)
+        blank = [None] * size
+        attribute_columns = [data[self.columns[f]] if f in self.columns else blank for f in _ATTRIBUTE_FIELDS]
+        keys = data[self.columns["key"]] if "key" in self.columns else blank
+        names = data[self.columns["name"]] if "name" in self.columns else blank
+        for index, values, key, name in zip(
+            range(1, size + 1), zip(*attribute_columns, strict=True), keys, names, strict=True
+        ):
+            # Types too: 1, 1.0 and True are equal as dict keys but need not validate alike.
+            values = (*values, *map(type, values))
+            template = checked.get(values)
+            if template is not None:
+                feature = template.copy()
+                key = None if _blank(key) else key
+                name = None if _blank(name) else name
+                feature["row"] = index
+                feature["key"] = str(key).strip() if key is not None else f"row-{index}"
+                feature["name"] = str(name or "")[:200]
+                row = None
+            else:
+                row = self.table.row(index - 1)
+                problems_before = len(self.report.problems)
+                feature = self._attributes(row, index)
+                if feature is not None and len(self.report.problems) == problems_before:
+                    checked[values] = feature.copy()  # before placing adds the row's geometry or addresses
+            if index in self.clean:
+                placed = self._place_clean(index, feature)
+            else:
+                placed = self._place(row if row is not None else self.table.row(index - 1), index, feature)
             if feature is not None and placed:
                 features.append(feature)
         self.matcher.resolve(report=self.report)
@@ -140,6 +172,7 @@ class FeatureValidator:
             self.report.error("unknown coordinate reference system", field="crs", value=crs, expected="an EPSG code")
             return False
         self.transformer = Transformer.from_crs(source, CRS.from_epsg(SRID), always_xy=True)
+        self.identity = source == CRS.from_epsg(SRID)  # most files come in the city's CRS: nothing to transform
         return True
 
     def _clean_polygons(self) -> dict[int, tuple[str, bool, bool]]:
@@ -158,7 +191,8 @@ class FeatureValidator:
         rows, geoms = rows[keep], geoms[keep]
         if not len(rows):
             return {}
-        geoms = shapely.transform(geoms, lambda xy: _stack(self.transformer.transform(xy[:, 0], xy[:, 1])))
+        if not self.identity:
+            geoms = shapely.transform(geoms, lambda xy: _stack(self.transformer.transform(xy[:, 0], xy[:, 1])))
         coords, owner = shapely.get_coordinates(geoms, return_index=True)
         broken = np.zeros(len(geoms), dtype=bool)
         np.logical_or.at(broken, owner, ~np.isfinite(coords).all(axis=1))
@@ -172,11 +206,8 @@ class FeatureValidator:
         rows, multi = rows[keep], multi[keep]
         intersects = shapely.intersects(self.city, multi)
         inside = shapely.contains(self.city, multi)
-        wkt = shapely.to_wkt(multi, rounding_precision=3)
-        return {
-            int(r) + 1: (f"SRID={SRID};{w}", bool(i), bool(c))
-            for r, w, i, c in zip(rows, wkt, intersects, inside, strict=True)
-        }
+        wkb = _ewkb(multi)
+        return {int(r) + 1: (w, bool(i), bool(c)) for r, w, i, c in zip(rows, wkb, intersects, inside, strict=True)}
 
     def _geometry_of(self, row: dict, index: int) -> shapely.Geometry | None:
         geom = self.table.geoms[index - 1]
@@ -227,18 +258,18 @@ class FeatureValidator:
         if not self.city.contains(geom):
             self.report.warning("feature extends beyond the city", row=index, field="geometry")
         if feature is not None:
-            feature["geom"] = f"SRID={SRID};{shapely.to_wkt(geom, rounding_precision=3)}"
+            feature["geom"] = _ewkb(geom)
         return True
 
     def _place_clean(self, index: int, feature: dict | None) -> bool:
-        ewkt, intersects, inside = self.clean[index]
+        wkb, intersects, inside = self.clean[index]
         if not intersects:
             self.report.error("feature lies outside the city", row=index, field="geometry", expected="within the city")
             return False
         if not inside:
             self.report.warning("feature extends beyond the city", row=index, field="geometry")
         if feature is not None:
-            feature["geom"] = ewkt
+            feature["geom"] = wkb
         return True
 
     def _repair(self, geom: shapely.Geometry, index: int) -> shapely.MultiPolygon | None:
@@ -367,6 +398,39 @@ class FeatureValidator:
             self.report.error("subsidised areas name their programme", row=index, field="subsidy_programme")
 
 
+# The canonical fields FeatureValidator._attributes reads besides key and name.
+_ATTRIBUTE_FIELDS = (
+    "stage",
+    "technology",
+    "funding",
+    "target_group",
+    "subsidy_programme",
+    "cancel_reason",
+    "max_down",
+    "max_up",
+    "quota",
+    "connection_fee",
+    "expected",
+    "quota_deadline",
+)
+
+
+def _ewkb(geoms: Any) -> Any:
+    """Hex EWKB in EPSG:25832 with coordinates rounded to millimetres (one geometry or an array of them).
+
+    Hex EWKB is what PostGIS reads fastest from COPY (no WKT parsing); rounding keeps a file's
+    float noise out of stored areas and diffs.
+    """
+    rounded = shapely.set_srid(shapely.transform(geoms, lambda xy: np.round(xy, 3)), SRID)
+    wkb = shapely.to_wkb(rounded, include_srid=True)  # bytes.hex() is ~3x faster than GEOS's hex writer
+    return wkb.hex() if isinstance(wkb, bytes) else [w.hex() for w in wkb]
+
+
+def ewkt(geom: str) -> str:
+    """A validated feature's geometry (hex EWKB) as EWKT, for the JSON kept on small submissions."""
+    return f"SRID={SRID};{shapely.to_wkt(shapely.from_wkb(geom), rounding_precision=3)}"
+
+
 def _stack(xy: tuple) -> Any:
     return np.column_stack(xy)
 
@@ -390,7 +454,8 @@ ATTRIBUTES = (
 def _group_address_rows(features: list[dict], *, report: Report) -> list[dict]:
     """Rows that name addresses form one area per key; polygon rows must have unique keys and shapes."""
     grouped: dict[str, dict] = {}
-    seen_shapes: dict[tuple, int] = {}
+    first_with_geom: dict[str, dict] = {}  # geometry → the first kept feature with it
+    shapes: dict[tuple, int] = {}  # (geometry, attributes) → row, only for geometries that occur more than once
     for feature in features:
         key = feature["key"]
         if "addresses" in feature and key in grouped and "addresses" in grouped[key]:
@@ -402,12 +467,23 @@ def _group_address_rows(features: list[dict], *, report: Report) -> list[dict]:
         if key in grouped:
             report.error("duplicate feature key", row=feature["row"], field="key", value=key, expected="unique keys")
             continue
-        shape = (feature.get("geom"), *(feature.get(a) for a in ATTRIBUTES))
-        if feature.get("geom") and shape in seen_shapes:
-            report.error(
-                "duplicate feature", row=feature["row"], field="geometry", value=f"same as row {seen_shapes[shape]}"
-            )
-            continue
-        seen_shapes[shape] = feature["row"]
+        geom = feature.get("geom")
+        if geom:
+            # Attributes are compared only among rows with the same geometry (hashing them for every row
+            # of a large plan cost more than the rest of the grouping).
+            first = first_with_geom.setdefault(geom, feature)
+            if first is not feature:
+                shapes.setdefault(_shape(first), first["row"])
+                shape = _shape(feature)
+                if shape in shapes:
+                    report.error(
+                        "duplicate feature", row=feature["row"], field="geometry", value=f"same as row {shapes[shape]}"
+                    )
+                    continue
+                shapes[shape] = feature["row"]
         grouped[key] = feature
     return list(grouped.values())
+
+
+def _shape(feature: dict) -> tuple:
+    return (feature["geom"], *(feature.get(a) for a in ATTRIBUTES))

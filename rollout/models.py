@@ -8,6 +8,7 @@ therefore public data; unpublished plans never reach that table.
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.contrib.postgres.fields import ArrayField
 from django.core.validators import RegexValidator
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -99,6 +100,7 @@ class PlanSubmission(models.Model):
     features = models.JSONField(
         _("validated features"), default=list, blank=True, help_text=_("Normalised rows, EWKT in EPSG:25832.")
     )
+    feature_count = models.PositiveIntegerField(_("validated features"), default=0)
     mapping = models.JSONField(_("field mapping used"), default=dict, blank=True)
     received_at = models.DateTimeField(_("received"))
     received_by = models.ForeignKey(
@@ -158,7 +160,9 @@ class PlanArea(models.Model):
         DAY = "day", _("day")
         QUARTER = "quarter", _("quarter")
 
-    version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="areas")
+    # No index of its own: the unique (version, key) index serves lookups by version (one index less to
+    # maintain for every area of a 100,000-area plan).
+    version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="areas", db_index=False)
     key = models.CharField(_("provider's identifier"), max_length=100)
     name = models.CharField(_("name"), max_length=200, blank=True)
     geom = models.MultiPolygonField(_("area"), srid=SRID, null=True, blank=True)
@@ -204,6 +208,51 @@ class PlanArea(models.Model):
         if not self._state.adding:
             raise InvalidInputError("plan areas are immutable; hand in a new plan version instead")
         super().save(*args, **kwargs)
+
+
+class PlanAreaStaging(models.Model):
+    """A validated row of a received submission, waiting to become a PlanArea when the submission is accepted.
+
+    Filled with COPY by rollout.staging (one row per validated feature, in file order) and moved into
+    PlanArea by one INSERT … SELECT on acceptance. Not a plan table: nothing here is visible to anyone
+    but through the submission it belongs to, and invalid files never get rows here. The table is
+    UNLOGGED (migration 0006): its rows are derived from the kept file, so they are not worth a second
+    write to the WAL; after a crash PostgreSQL empties it and acceptance refuses submissions whose rows
+    are gone (PlanSubmission.feature_count), asking for the file again.
+    """
+
+    # No FOREIGN KEY constraint in the database: PostgreSQL would check it for every COPYed row at commit
+    # (~0.3 s for 100,000 rows). Django deletes the rows with their submission (on_delete=CASCADE).
+    submission = models.ForeignKey(
+        PlanSubmission, on_delete=models.CASCADE, related_name="staged_areas", db_constraint=False
+    )
+    position = models.PositiveIntegerField(_("position in the validated plan"))
+    row = models.PositiveIntegerField(_("row in the file"), null=True, blank=True)
+    key = models.CharField(max_length=100)
+    name = models.CharField(max_length=200, blank=True)
+    geom = models.MultiPolygonField(srid=SRID, null=True, blank=True, spatial_index=False)  # never searched
+    addresses = ArrayField(models.IntegerField(), null=True, blank=True)
+    stage = models.CharField(max_length=32)
+    technology = models.CharField(max_length=16)
+    max_down_mbits = models.PositiveIntegerField(null=True, blank=True)
+    max_up_mbits = models.PositiveIntegerField(null=True, blank=True)
+    expected_date = models.DateField(null=True, blank=True)
+    expected_precision = models.CharField(max_length=8, blank=True)
+    quota_percent = models.PositiveSmallIntegerField(null=True, blank=True)
+    quota_deadline = models.DateField(null=True, blank=True)
+    cancel_reason = models.TextField(blank=True)
+    funding = models.CharField(max_length=16)
+    subsidy_programme = models.CharField(max_length=200, blank=True)
+    connection_fee_eur = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    target_group = models.CharField(max_length=16)
+
+    class Meta:
+        verbose_name = _("staged plan area")
+        verbose_name_plural = _("staged plan areas")
+        ordering = ["submission", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.submission_id} {self.key}"
 
 
 class Availability(models.Model):

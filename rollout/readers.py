@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyogrio
 import shapely
 from django.conf import settings
@@ -72,13 +73,21 @@ class Report:
 
 @dataclass
 class RawTable:
-    """Rows as read: ``rows[i]`` are the properties of feature i (1-based in reports), ``geoms[i]`` its geometry."""
+    """Rows as read, column by column: ``data[column][i]`` is a property of feature i (1-based in reports),
+    ``geoms[i]`` its geometry. Kept by column so validators can check each distinct value once."""
 
-    rows: list[dict[str, Any]]
+    data: dict[str, list[Any]]
     geoms: list[shapely.Geometry | None]
     crs: str | None
     columns: list[str]
     spatial: bool = False  # read from a spatial format: geometries come from the file, even if some are empty
+
+    def __len__(self) -> int:
+        return len(self.geoms)
+
+    def row(self, index: int) -> dict[str, Any]:
+        """The properties of feature ``index`` (0-based) as one dict."""
+        return {c: self.data[c][index] for c in self.columns}
 
 
 def read_plan_file(path: Path, *, original_name: str, report: Report) -> RawTable | None:
@@ -138,9 +147,9 @@ def _read_ogr(source: str, *, original_name: str, report: Report) -> RawTable | 
     spatial = hasattr(frame, "geometry")  # an attribute-only layer comes back as a plain DataFrame
     crs = frame.crs.to_string() if spatial and frame.crs is not None else None
     columns = [c for c in frame.columns if not spatial or c != frame.geometry.name]
-    rows = frame[columns].astype(object).where(frame[columns].notna(), None).to_dict("records")
-    geoms = list(frame.geometry.values) if spatial else [None] * len(rows)
-    return RawTable(rows=rows, geoms=geoms, crs=crs, columns=columns, spatial=spatial)
+    data = {c: frame[c].astype(object).where(frame[c].notna(), None).tolist() for c in columns}
+    geoms = np.asarray(frame.geometry.values, dtype=object).tolist() if spatial else [None] * len(frame)
+    return RawTable(data=data, geoms=geoms, crs=crs, columns=columns, spatial=spatial)
 
 
 def _gdal_hint(exc: Exception) -> str:
@@ -172,4 +181,5 @@ def _read_csv(path: Path, *, report: Report) -> RawTable | None:
         report.error("malformed CSV", row=reader.line_num, field="file", expected=str(exc))
         return None
     columns = [c.strip() for c in reader.fieldnames if c]
-    return RawTable(rows=rows, geoms=[None] * len(rows), crs=None, columns=columns)
+    data = {c: [r.get(c) for r in rows] for c in columns}
+    return RawTable(data=data, geoms=[None] * len(rows), crs=None, columns=columns)

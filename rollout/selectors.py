@@ -38,6 +38,7 @@ from layers.models import SRID, Address, District
 from rollout.models import Availability, FieldMapping, PlanArea, PlanSubmission, PlanVersion, Provider
 from rollout.roles import AnyUser, can_read_unpublished, is_planner, member_provider_ids
 from rollout.stages import Stage, Technology
+from rollout.staging import diff_keys, features_staged
 
 # An address-list area is drawn as the union of circles of this radius (metres) around its addresses.
 ADDRESS_LIST_RADIUS_M = 10
@@ -141,6 +142,19 @@ def field_mapping_of(*, provider: Provider, user: AnyUser) -> dict:
 DIFF_MAP_LIMIT = 2000
 
 
+def submission_features(*, submission: PlanSubmission, user: AnyUser, keys: set[str] | None = None) -> list[dict]:
+    """A submission's validated features (those its diff names, unless ``keys`` is given), as importers give them.
+
+    Small files keep them as JSON on the submission; larger ones only in the staging table (rollout.staging).
+    """
+    if not submissions_visible(user=user).filter(pk=submission.pk).exists():
+        raise PermissionDeniedError("you may not read this submission")
+    keys = diff_keys(submission.diff or {}) if keys is None else keys
+    if submission.features:
+        return [f for f in submission.features if f["key"] in keys]
+    return features_staged(submission=submission, keys=keys)
+
+
 def submission_diff_shapes(*, submission: PlanSubmission, user: AnyUser) -> dict[str, list[dict]]:
     """The shapes behind a submission's diff, as GeoJSON features in EPSG:4326, by kind.
 
@@ -162,7 +176,7 @@ def submission_diff_shapes(*, submission: PlanSubmission, user: AnyUser) -> dict
     added_keys = set(diff.get("added", []))
     by_kind: dict[str, list[dict]] = {"added": [], "removed": [], "changed": []}
     address_ids: dict[int, tuple[str, str]] = {}
-    for feature in submission.features:
+    for feature in submission.features or features_staged(submission=submission, keys=added_keys | changed_keys):
         kind = "added" if feature["key"] in added_keys else "changed" if feature["key"] in changed_keys else None
         if kind is None or len(by_kind[kind]) >= DIFF_MAP_LIMIT:
             continue

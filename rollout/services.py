@@ -14,25 +14,24 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg
 import shapely
 from django.conf import settings
 from django.core.files import File
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
-from psycopg.types.json import Jsonb
 
 from geoportal.cache import AVAILABILITY, ROLLOUT, data_changed
 from geoportal.errors import ImportFailed, InvalidInputError, PermissionDeniedError
 from layers.models import District
 from rollout.availability import availability_recompute
 from rollout.diff import plan_diff, snapshot_of_features, snapshot_of_version
-from rollout.importers import CANONICAL_FIELDS, FeatureValidator, resolve_mapping
-from rollout.models import FieldMapping, PlanArea, PlanSubmission, PlanVersion, Provider
+from rollout.importers import CANONICAL_FIELDS, FeatureValidator, ewkt, resolve_mapping
+from rollout.models import FieldMapping, PlanSubmission, PlanVersion, Provider
 from rollout.readers import RawTable, Report, read_plan_file
 from rollout.roles import AnyUser, can_accept, can_publish, can_submit
 from rollout.stages import stage_transition_allowed
+from rollout.staging import features_stage, staged_areas_accept
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +132,7 @@ def _validate_file(submission: PlanSubmission, *, mapping: dict, report: Report)
         table = read_plan_file(path, original_name=submission.original_name, report=report)
         if table is None:
             return []
-        if not table.rows:
+        if not len(table):
             report.error("file holds no features", field="file", expected="at least one feature")
             return []
         return _validate_table(table, mapping=mapping, report=report)
@@ -169,24 +168,25 @@ def _finish(submission: PlanSubmission, *, report: Report, features: list[dict],
     return submission
 
 
-def _features_store(submission: PlanSubmission, features: list[dict]) -> None:
-    """Write the validated features with server-side parameter binding.
+# Up to this many validated features are also kept as JSON on the submission (PlanSubmission.features),
+# which the pages and tests read directly; larger files are read back from the staging table.
+FEATURES_JSON_MAX = 5000
 
-    Django's psycopg backend quotes parameters into the SQL text; for the ~50 MB of
-    JSON of a 100,000-feature plan that took 6 s, a bound parameter 1.7 s.
-    """
-    connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(
-            f"UPDATE {PlanSubmission._meta.db_table} SET features = %s WHERE id = %s", [Jsonb(features), submission.pk]
-        )
-    submission.features = features
+
+def _features_store(submission: PlanSubmission, features: list[dict]) -> None:
+    """Stage the validated features for acceptance (COPY); keep small plans as JSON on the submission too."""
+    features_stage(submission=submission, features=features)
+    submission.feature_count = len(features)
+    submission.save(update_fields=["feature_count"])
+    if len(features) <= FEATURES_JSON_MAX:
+        submission.features = [{**f, "geom": ewkt(f["geom"])} if f.get("geom") else f for f in features]
+        submission.save(update_fields=["features"])
 
 
 @transaction.atomic
 def submission_accept(*, submission: PlanSubmission, by: AnyUser) -> PlanVersion:
     """Make a valid submission the provider's next plan version (confidential until published)."""
-    # The features stay in the database: _store_areas reads them there.
+    # The validated features stay in the database: staged_areas_accept moves them from the staging table.
     submission = (
         PlanSubmission.objects.select_for_update().select_related("provider").defer("features").get(pk=submission.pk)
     )
@@ -202,7 +202,13 @@ def submission_accept(*, submission: PlanSubmission, by: AnyUser) -> PlanVersion
     version = PlanVersion.objects.create(
         provider=provider, number=number, submission=submission, accepted_at=now, accepted_by=actor
     )
-    _store_areas(version, submission)
+    stored = staged_areas_accept(submission=submission, version_id=version.pk)
+    if stored != submission.feature_count:
+        # The staging table is unlogged: after a database crash its rows are gone (rollout.models.PlanAreaStaging).
+        raise ImportFailed(
+            f"the validated rows of {submission.original_name} are no longer there ({stored} of "
+            f"{submission.feature_count}); please hand in the file again"
+        )
     submission.state, submission.decided_at, submission.decided_by = PlanSubmission.State.ACCEPTED, now, actor
     submission.save(update_fields=["state", "decided_at", "decided_by"])
     # Older pending files were diffed against a plan that no longer is current.
@@ -212,61 +218,6 @@ def submission_accept(*, submission: PlanSubmission, by: AnyUser) -> PlanVersion
     # A new confidential version: its provider's members and planners see it in tiles now.
     data_changed(ROLLOUT)
     return version
-
-
-# Columns of PlanArea filled from a validated feature (rollout.importers): (column, JSON key, SQL type).
-_AREA_COLUMNS = (
-    ("key", "key", "text"),
-    ("name", "name", "text"),
-    ("stage", "stage", "text"),
-    ("technology", "technology", "text"),
-    ("max_down_mbits", "max_down_mbits", "integer"),
-    ("max_up_mbits", "max_up_mbits", "integer"),
-    ("expected_date", "expected_date", "date"),
-    ("expected_precision", "expected_precision", "text"),
-    ("quota_percent", "quota_percent", "smallint"),
-    ("quota_deadline", "quota_deadline_date", "date"),
-    ("cancel_reason", "cancel_reason", "text"),
-    ("funding", "funding", "text"),
-    ("subsidy_programme", "subsidy_programme", "text"),
-    ("connection_fee_eur", "connection_fee_eur", "numeric"),
-    ("target_group", "target_group", "text"),
-)
-# NOT NULL text columns whose feature value may be missing.
-_BLANK_DEFAULT = {"name", "expected_precision", "cancel_reason", "subsidy_programme"}
-
-
-def _store_areas(version: PlanVersion, submission: PlanSubmission) -> None:
-    """Insert the submission's validated features as the version's areas, in the database.
-
-    Two statements read the features straight from the submission's JSON: no
-    round trip of 100,000 rows through Python and the ORM (that took ~0.7 ms a
-    feature; see bench/README.md).
-    """
-    area, through = PlanArea._meta.db_table, PlanArea.addresses.through._meta.db_table
-    submissions = PlanSubmission._meta.db_table
-    columns = ", ".join(c for c, _, _ in _AREA_COLUMNS)
-    values = ", ".join(
-        f"COALESCE(f.value->>'{k}', '')" if c in _BLANK_DEFAULT else f"(f.value->>'{k}')::{t}"
-        for c, k, t in _AREA_COLUMNS
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""INSERT INTO {area} (version_id, geom, {columns})
-                SELECT %s, ST_Multi(ST_GeomFromEWKT(f.value->>'geom')), {values}
-                FROM {submissions} s CROSS JOIN LATERAL jsonb_array_elements(s.features) WITH ORDINALITY AS f(value, n)
-                WHERE s.id = %s ORDER BY f.n""",
-            [version.pk, submission.pk],
-        )
-        cursor.execute(
-            f"""INSERT INTO {through} (planarea_id, address_id)
-                SELECT DISTINCT ar.id, a.value::integer
-                FROM {submissions} s CROSS JOIN LATERAL jsonb_array_elements(s.features) AS f(value)
-                JOIN {area} ar ON ar.version_id = %s AND ar.key = f.value->>'key'
-                CROSS JOIN LATERAL jsonb_array_elements_text(f.value->'addresses') AS a(value)
-                WHERE s.id = %s AND jsonb_typeof(f.value->'addresses') = 'array'""",
-            [version.pk, submission.pk],
-        )
 
 
 @transaction.atomic

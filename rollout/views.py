@@ -130,7 +130,8 @@ def mapping_save(request: HttpRequest, slug: str) -> HttpResponse:
 def _submission_page(
     request: HttpRequest, submission, *, status: int = 200, just_uploaded: bool = False, decision_form=None
 ) -> HttpResponse:
-    features = submission.features or []
+    # Large files keep their validated features only in the staging table: read the ones the diff names.
+    features = selectors.submission_features(submission=submission, user=request.user)
     table = diff_table(
         diff=submission.diff or {},
         features=features,

@@ -67,7 +67,7 @@ class Command(BaseCommand):
             self.stdout.write(self._line(problem))
         diff = submission.diff
         self.stdout.write(
-            f"submission {submission.pk}: {len(submission.features)} areas; "
+            f"submission {submission.pk}: {submission.feature_count} areas; "
             f"{len(diff['added'])} added, {len(diff['removed'])} removed, {len(diff['date_moved'])} moved in date, "
             f"{len(diff['stage_changed'])} changed stage"
         )

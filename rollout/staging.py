@@ -1,0 +1,128 @@
+"""The validated features of a received submission, kept in a staging table until the submission is decided.
+
+``features_stage`` COPYs them into PlanAreaStaging (no JSON document, no quoting of a 100,000-row
+statement); ``staged_areas_accept`` moves them into PlanArea and its address links with two
+INSERT … SELECT statements; ``features_staged`` reads them back as the feature dicts of
+rollout.importers (geometry as EWKT in EPSG:25832) for the pages of large files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import psycopg
+from django.db import connection
+
+from layers.models import SRID
+from rollout.models import PlanArea, PlanAreaStaging, PlanSubmission
+
+# (staging/area column, feature key) of the attributes copied from a validated feature.
+COLUMNS = (
+    ("key", "key"),
+    ("name", "name"),
+    ("stage", "stage"),
+    ("technology", "technology"),
+    ("max_down_mbits", "max_down_mbits"),
+    ("max_up_mbits", "max_up_mbits"),
+    ("expected_date", "expected_date"),
+    ("expected_precision", "expected_precision"),
+    ("quota_percent", "quota_percent"),
+    ("quota_deadline", "quota_deadline_date"),
+    ("cancel_reason", "cancel_reason"),
+    ("funding", "funding"),
+    ("subsidy_programme", "subsidy_programme"),
+    ("connection_fee_eur", "connection_fee_eur"),
+    ("target_group", "target_group"),
+)
+# NOT NULL text columns whose feature value may be missing.
+_BLANK_DEFAULT = frozenset({"name", "expected_precision", "cancel_reason", "subsidy_programme"})
+_STAGING = PlanAreaStaging._meta.db_table
+
+
+def features_stage(*, submission: PlanSubmission, features: list[dict]) -> None:
+    """COPY the validated ``features`` into the staging table, in their order (within the caller's transaction)."""
+    names = [c for c, _ in COLUMNS]
+    keys = [k for _, k in COLUMNS]
+    blank = [i for i, c in enumerate(names) if c in _BLANK_DEFAULT]
+    sql = f"COPY {_STAGING} (submission_id, position, row, geom, addresses, {', '.join(names)}) FROM STDIN"
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor, cursor.copy(sql) as copy:
+        pk = submission.pk
+        for position, feature in enumerate(features):
+            values = [pk, position, feature.get("row"), feature.get("geom"), feature.get("addresses")]
+            values += map(feature.get, keys)
+            for i in blank:
+                if values[5 + i] is None:
+                    values[5 + i] = ""
+            copy.write_row(values)
+
+
+def features_staged(*, submission: PlanSubmission, keys: Iterable[str] | None = None) -> list[dict]:
+    """The submission's staged features in their order (only those with ``keys`` when given)."""
+    rows = PlanAreaStaging.objects.filter(submission=submission).order_by("position")
+    if keys is not None:
+        rows = rows.filter(key__in=list(keys))
+    features = []
+    for area in rows:
+        feature = {"row": area.row, "key": area.key}
+        for column, key in COLUMNS[1:]:
+            value = getattr(area, column)
+            if column in {"expected_date", "quota_deadline"} and value is not None:
+                value = value.isoformat()
+            elif column == "connection_fee_eur" and value is not None:
+                value = str(value)
+            feature[key] = value
+        if area.geom is not None:
+            feature["geom"] = f"SRID={SRID};{area.geom.wkt}"
+        if area.addresses is not None:
+            feature["addresses"] = list(area.addresses)
+        features.append(feature)
+    return features
+
+
+def feature_last_key(*, submission: PlanSubmission) -> str | None:
+    """The key of the submission's last validated feature (a created area comes last in an edit's plan)."""
+    if submission.features:
+        return submission.features[-1]["key"]
+    rows = PlanAreaStaging.objects.filter(submission=submission).order_by("-position")
+    return rows.values_list("key", flat=True).first()
+
+
+def diff_keys(diff: dict) -> set[str]:
+    """The keys a submission's diff names as added or changed (the features its pages show)."""
+    return (
+        set(diff.get("added", []))
+        | {c["key"] for c in diff.get("date_moved", [])}
+        | {c["key"] for c in diff.get("stage_changed", [])}
+        | set(diff.get("geometry_changed", []))
+        | set(diff.get("addresses_added", {}))
+        | set(diff.get("addresses_removed", {}))
+    )
+
+
+def staged_areas_accept(*, submission: PlanSubmission, version_id: int) -> int:
+    """Insert the submission's staged rows as the version's areas and address links (two statements).
+
+    Returns the number of areas inserted.
+    """
+    area, through = PlanArea._meta.db_table, PlanArea.addresses.through._meta.db_table
+    columns = ", ".join(c for c, _ in COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {area} (version_id, geom, {columns})
+                SELECT %s, geom, {columns} FROM {_STAGING} WHERE submission_id = %s ORDER BY position""",
+            [version_id, submission.pk],
+        )
+        inserted = cursor.rowcount
+        # Only address-list areas have links; the CTE keeps the planner from joining all new areas first
+        # (their statistics are not there yet right after the INSERT above).
+        cursor.execute(
+            f"""WITH linked AS MATERIALIZED (
+                    SELECT key, addresses FROM {_STAGING} WHERE submission_id = %s AND addresses IS NOT NULL)
+                INSERT INTO {through} (planarea_id, address_id)
+                SELECT DISTINCT ar.id, a.address_id
+                FROM linked l JOIN {area} ar ON ar.version_id = %s AND ar.key = l.key
+                CROSS JOIN LATERAL unnest(l.addresses) AS a(address_id)""",
+            [submission.pk, version_id],
+        )
+    return inserted

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("rollout", "0004_provider_tokens"),
+        ("rollout", "0005_data_version"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("rollout", "0006_submission_feature_count_staging_unlogged"),
+        ("rollout", "0007_submission_feature_count_staging_unlogged"),
     ]
 
     operations = [

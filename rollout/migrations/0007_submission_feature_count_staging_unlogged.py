@@ -44,7 +44,7 @@ STAGE_PENDING = f"""
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("rollout", "0005_plan_area_staging"),
+        ("rollout", "0006_plan_area_staging"),
     ]
 
     operations = [

@@ -23,6 +23,25 @@ PATCHES = [
     (r"\s*<(link|script)[^>]*https://(unpkg\.com|cdnjs\.cloudflare\.com)/[^>]*>(</script>)?", ""),
     # Without the markercluster plugin, a plain feature group.
     (r"L\.markerClusterGroup\(\{[^}]*\}\)", "L.featureGroup()"),
+    # Our CSP allows scripts with the request's nonce only, never inline handlers: the search form's
+    # handlers become listeners registered by the page's own (nonce-carrying) script. The search button
+    # no longer also submits the form itself (which sent datetime_begin/_end, unknown parameters: 400).
+    (r'\s*onchange="checkSpatialFilter\(\)"', ""),
+    # Leaflet 1.9's hasLayer(undefined) throws (no rectangle until the spatial filter is ticked), and
+    # without the Leaflet.draw plugin the rectangle is the map's current view, not an editable one.
+    (r"if \(map\.hasLayer\(rectangle\)\)", "if (rectangle && map.hasLayer(rectangle))"),
+    (r"rectangle\.editing\.enable\(\);", "if (rectangle.editing) { rectangle.editing.enable(); }"),
+    (r'(<button type="submit" class="btn btn-primary") onclick="submitForm\(\);"', r'\1 id="search_submit"'),
+    (r'(<button type="reset" class="btn btn-secondary") onclick="[^"]*"', r"\1"),
+    (
+        r"(\n([ \t]*)function submitForm\(\) \{)",
+        r"\n\2[['spatial_filter_check', 'change', function () { checkSpatialFilter(); }],"
+        r"\n\2 ['search_submit', 'click', function (event) { event.preventDefault(); submitForm(); }]]"
+        r".forEach(function (h) {"
+        r"\n\2  var element = document.getElementById(h[0]);"
+        r"\n\2  if (element) { element.addEventListener(h[1], h[2]); }"
+        r"\n\2});\1",
+    ),
 ]
 FILES = ["_base.html", "collections/collection.html", "collections/items/index.html", "collections/items/item.html"]
 

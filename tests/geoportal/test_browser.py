@@ -155,3 +155,24 @@ def test_downloads_page_in_chromium(live_server, school_names, browser_page, set
     own_host = urlsplit(live_server.url).netloc
     assert [url for url in requests if urlsplit(url).scheme != "data" and urlsplit(url).netloc != own_host] == []
     assert [line for line in console if "Content Security Policy" in line or line.startswith("error")] == []
+
+
+def test_records_search_form_works_under_our_csp(live_server, school_names, browser_page):
+    """pygeoapi's catalogue page: its search form (inline handlers in pygeoapi, listeners here) searches."""
+    page = browser_page
+    requests: list[str] = []
+    console: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+    page.on("pageerror", lambda error: console.append(f"error: {error}"))
+
+    page.goto(live_server.url + "/ogc/collections/metadata/items?f=html")
+    page.locator("#q").fill("Schulen")
+    page.locator("#search_submit").click()
+    page.wait_for_url(re.compile(r"/items\?q=Schulen$"))
+    assert "Schulen" in page.locator("main").inner_text()
+    assert "InvalidParameterValue" not in page.content()
+
+    own_host = urlsplit(live_server.url).netloc
+    assert [url for url in requests if urlsplit(url).scheme != "data" and urlsplit(url).netloc != own_host] == []
+    assert [line for line in console if "Content Security Policy" in line or line.startswith("error")] == []

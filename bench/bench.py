@@ -443,9 +443,10 @@ def tiles_run(db: Db) -> dict:
     if status == 200:
         first = [http_get(ours.format(z=z, x=x, y=y) + "?f=mvt")[2] for x, y, _ in tiles[1:]]
         result["ours_uncached_ms"] = 1000 * statistics.mean(first)
+        # The same tiles again, now from the cache: like for like (the densest tile alone is the slowest).
+        again = [http_get(ours.format(z=z, x=x, y=y) + "?f=mvt")[2] for x, y, _ in tiles[1:]]
+        result["ours_cached_ms"] = 1000 * statistics.mean(again)
         url = ours.format(z=z, x=dense[0], y=dense[1]) + "?f=mvt"
-        cached = [http_get(url)[2] for _ in range(30)]
-        result["ours_cached_ms"] = 1000 * statistics.median(cached[5:])
         result["ours_rps"] = wrk(url)["rps"]
     else:
         result["ours_note"] = f"HTTP {status}"

@@ -7,6 +7,9 @@ not, and a version is never reused.
 
 from __future__ import annotations
 
+import re
+
+from django.apps import apps
 from django.db import connection
 
 
@@ -19,3 +22,9 @@ def data_versions(*, tables: list[str]) -> tuple[int, ...] | None:
     if len(found) != len(wanted):
         return None
     return tuple(found[t] for t in wanted)
+
+
+def tables_in_sql(sql: str) -> list[str]:
+    """Every model table a compiled statement names, in joins and subqueries alike (sorted)."""
+    known = {model._meta.db_table for model in apps.get_models(include_auto_created=True)}
+    return sorted(known & set(re.findall(r'"([^"]+)"', sql)))

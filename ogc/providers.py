@@ -25,7 +25,7 @@ from pygeoapi.provider.base import (
     ProviderItemNotFoundError,
 )
 
-from geoportal.data_version import data_versions
+from geoportal.data_version import data_versions, tables_in_sql
 from geoportal.errors import InvalidInputError
 from ogc import filters
 from ogc.collections import Collection, collection_get
@@ -221,7 +221,8 @@ def _count(qs: QuerySet) -> int:
     request counted the whole table (~30 ms at 1,000,000 addresses; see bench/README.md)."""
     connection = connections[qs.db]
     sql, params = qs.query.get_compiler(using=qs.db).as_sql()
-    versions = data_versions(tables=[alias.table_name for alias in qs.query.alias_map.values()])
+    # Tables of subqueries too (visibility of plan versions is a subquery), not only the joins.
+    versions = data_versions(tables=tables_in_sql(sql))
     if versions is None:
         return qs.count()
     # The SQL with its parameters quoted in (geometries as EWKB) identifies the condition whatever its source.

@@ -24,14 +24,13 @@ import threading
 from collections import OrderedDict
 from functools import cache
 
-from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe
 
-from geoportal.data_version import data_versions
+from geoportal.data_version import data_versions, tables_in_sql
 from ogc.collections import collection_get
 from ogc.config import config_get
 
@@ -71,8 +70,7 @@ def tables_read(collection_id: str) -> list[str]:
     """Every table named in the SQL of the collection's public QuerySet (joins and subqueries)."""
     qs = collection_get(collection_id).queryset(user=AnonymousUser())
     sql, _ = qs.query.get_compiler(using=qs.db).as_sql()
-    known = {model._meta.db_table for model in apps.get_models(include_auto_created=True)}
-    return sorted(known & set(re.findall(r'"([^"]+)"', sql)))
+    return tables_in_sql(sql)
 
 
 def get(request: HttpRequest, key: str) -> HttpResponse | None:

@@ -52,9 +52,7 @@ class OgcEarlyCacheMiddleware:
             key = response_cache.key_for(request, anonymous=True)
             response = response_cache.get(request, key) if key is not None else None
             if response is not None:
-                response["Access-Control-Allow-Origin"] = "*"
-                response["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
-                return response
+                return _cors(response)
         return self.get_response(request)
 
 
@@ -81,9 +79,14 @@ class OgcHttpMiddleware:
                     response = _cacheable(request, response)
                 if key is not None and request.method == "GET":
                     response_cache.put(key, response)
-        response["Access-Control-Allow-Origin"] = "*"
-        response["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
-        return response
+        return _cors(response)
+
+
+def _cors(response: HttpResponse) -> HttpResponse:
+    """Public data: any origin may read it, never with credentials."""
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+    return response
 
 
 def _cacheable(request: HttpRequest, response: HttpResponse) -> HttpResponse:

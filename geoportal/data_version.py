@@ -1,30 +1,179 @@
-"""Read the change counters of tables (see layers/migrations/0002_data_version.py).
+"""Read the change counters of tables (see layers/migrations/0002_data_version.py and 0003_data_version_notify.py).
 
-A value derived from some tables (a count, a tile) may be cached under the
-tables' versions: any write to one of them gives it a new version, committed or
-not, and a version is never reused.
+A value derived from some tables (a count, a response, a tile) may be cached under the tables' versions:
+any write to one of them gives it a new version, committed or not, and a version is never reused.
+The ``(epoch)`` row is random per database, so keys made under a dropped and re-created database
+(whose sequence starts again) never meet keys of the old one in a persistent cache.
+
+Where the versions come from:
+
+- **Committed versions, without a query**: each process keeps a watcher thread with its own
+  connection that ``LISTEN``s on ``data_version`` (the triggers ``pg_notify`` it; PostgreSQL delivers
+  notifications at commit, in commit order) and re-reads the few rows of ``data_version`` after each
+  notification. A cache hit then costs no round trip at all. Another process's commit is seen as soon
+  as the notification arrives (well under a millisecond on one machine; until then that process may
+  answer from the state just before the commit, as any HTTP cache would).
+- **One query** when the watcher cannot answer exactly: inside a transaction (its own uncommitted
+  writes are invisible to the watcher; tests run inside one) or while the watcher is not connected
+  (start-up, database restart: it reconnects in the background).
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import re
+import threading
+import time
 
+import psycopg
 from django.apps import apps
 from django.db import connection
 
+logger = logging.getLogger(__name__)
 
-def data_versions(*, tables: list[str]) -> tuple[int, ...] | None:
-    """The versions of ``tables`` in their order, or None when any of them is not watched (then do not cache)."""
+CHANNEL = "data_version"
+EPOCH = "(epoch)"
+RECONNECT_SECONDS = 2.0
+
+
+def data_versions(*, tables: list[str], query: bool = True) -> tuple[int, ...] | None:
+    """The versions of ``tables`` in their order (sorted, unique) followed by the database's epoch.
+
+    None when any of them is not watched (then do not cache), and with ``query=False`` also when
+    the answer would need a query (the caller then takes its slow path).
+    """
     wanted = sorted(set(tables))
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT table_name, version FROM data_version WHERE table_name = ANY(%s)", [wanted])
-        found = dict(cursor.fetchall())
-    if len(found) != len(wanted):
+    found = None
+    if not connection.in_atomic_block:
+        found = _watcher().versions()
+    if found is None:
+        if not query:
+            return None
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT table_name, version FROM data_version WHERE table_name = ANY(%s)", [[*wanted, EPOCH]]
+            )
+            found = dict(cursor.fetchall())
+    try:
+        return (*(found[t] for t in wanted), found[EPOCH])
+    except KeyError:
         return None
-    return tuple(found[t] for t in wanted)
 
 
 def tables_in_sql(sql: str) -> list[str]:
     """Every model table a compiled statement names, in joins and subqueries alike (sorted)."""
     known = {model._meta.db_table for model in apps.get_models(include_auto_created=True)}
     return sorted(known & set(re.findall(r'"([^"]+)"', sql)))
+
+
+class _Watcher:
+    """A daemon thread holding the committed versions of every watched table, per process."""
+
+    def __init__(self, settings_dict: dict) -> None:
+        self.pid = os.getpid()
+        self.database = settings_dict["NAME"]
+        self._params = _connect_params(settings_dict)
+        self._versions: dict[str, int] | None = None
+        self._stopping = threading.Event()
+        self._conn: psycopg.Connection | None = None
+        self._thread = threading.Thread(target=self._run, name="data-version-watcher", daemon=True)
+        self._thread.start()
+
+    def versions(self) -> dict[str, int] | None:
+        return self._versions
+
+    def stop(self) -> None:
+        self._stopping.set()
+        conn = self._conn
+        if conn is not None:
+            try:
+                conn.cancel_safe(timeout=1)
+            except Exception:  # noqa: BLE001 - closing down; the thread ends on its own
+                pass
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                with psycopg.connect(**self._params, autocommit=True) as conn:
+                    self._conn = conn
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    # LISTEN first: a commit after this read is notified, so nothing falls between.
+                    self._read(conn)
+                    while not self._stopping.is_set():
+                        # Block until a notification (or a second, to notice stop()); then drain and re-read.
+                        notified = False
+                        for _ in conn.notifies(timeout=1.0, stop_after=1):
+                            notified = True
+                        if notified:
+                            for _ in conn.notifies(timeout=0.0):
+                                pass
+                            self._read(conn)
+            except Exception as error:  # noqa: BLE001 - any failure: fall back to queries, then reconnect
+                self._versions = None
+                if self._stopping.is_set():
+                    break
+                logger.warning("data version watcher lost its connection (%s); retrying", error)
+                self._stopping.wait(RECONNECT_SECONDS)
+            finally:
+                self._conn = None
+        self._versions = None
+
+    def _read(self, conn: psycopg.Connection) -> None:
+        self._versions = dict(conn.execute("SELECT table_name, version FROM data_version").fetchall())
+
+
+def _connect_params(settings_dict: dict) -> dict:
+    params = {
+        "dbname": settings_dict["NAME"],
+        "user": settings_dict.get("USER") or None,
+        "password": settings_dict.get("PASSWORD") or None,
+        "host": settings_dict.get("HOST") or None,
+        "port": settings_dict.get("PORT") or None,
+        "application_name": "geoportal data version watcher",
+    }
+    options = settings_dict.get("OPTIONS", {})
+    for name in ("sslmode", "sslrootcert", "sslcert", "sslkey", "service", "passfile"):
+        if options.get(name):
+            params[name] = options[name]
+    return {k: v for k, v in params.items() if v is not None}
+
+
+_current: _Watcher | None = None
+_lock = threading.Lock()
+
+
+def _watcher() -> _Watcher:
+    """This process's watcher (a forked worker starts its own), for the database in use now."""
+    global _current
+    watcher = _current
+    if watcher is not None and watcher.pid == os.getpid() and watcher.database == connection.settings_dict["NAME"]:
+        return watcher
+    with _lock:
+        watcher = _current
+        if watcher is None or watcher.pid != os.getpid() or watcher.database != connection.settings_dict["NAME"]:
+            if watcher is not None and watcher.pid == os.getpid():
+                watcher.stop()
+            watcher = _current = _Watcher(connection.settings_dict)
+    return watcher
+
+
+def watcher_stop() -> None:
+    """Close this process's watcher connection (tests, before their database is dropped)."""
+    global _current
+    with _lock:
+        if _current is not None and _current.pid == os.getpid():
+            _current.stop()
+        _current = None
+
+
+def watcher_wait(timeout: float = 5.0) -> bool:
+    """Wait until the watcher has read the versions (tests, start-up checks); False on timeout."""
+    deadline = time.monotonic() + timeout
+    watcher = _watcher()
+    while watcher.versions() is None:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True

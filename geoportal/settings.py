@@ -73,9 +73,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
-    # Cached OGC answers for certainly-anonymous requests, before the session/auth middleware.
+    # Cached OGC answers for certainly-anonymous requests, before everything else; on the way out it
+    # keeps cacheable responses with all headers the middleware below set (ogc/response_cache.py).
     "ogc.middleware.OgcEarlyCacheMiddleware",
+    "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -242,7 +243,7 @@ CACHES = {
         else "django.core.cache.backends.redis.RedisCache",
         "LOCATION": env("CACHE_URL", "geoportal"),
     },
-    # Vector tiles and the data versions that invalidate them: shared by all
+    # Vector tiles (keyed by the data versions of their tables): shared by all
     # gunicorn workers. Redis when CACHE_URL is set; otherwise files under
     # var/cache (no extra service; a tile read is one small file read, faster
     # than a query of the database cache table, which also counts all its rows on every set).

@@ -35,6 +35,13 @@ def config_get() -> tuple[int, dict]:
     return _cache["version"], _cache["config"]
 
 
+def config_version_fresh() -> int | None:
+    """The configuration's version when it needs no rebuild now, else None (for paths that must not query)."""
+    if _cache["config"] is None or time.monotonic() - _cache["built"] > CONFIG_TTL:
+        return None
+    return _cache["version"]
+
+
 def config_invalidate() -> None:
     _cache["config"] = None
 

@@ -1,20 +1,29 @@
-"""Whole-response cache for anonymous GETs of features and queryables (``/ogc/collections/{id}/items``,
-``/items/{id}``, ``/queryables``), used by ogc.middleware.
+"""Whole-response cache for anonymous GETs of features, queryables and vector tiles
+(``/ogc/collections/{id}/items``, ``/items/{id}``, ``/queryables``, ``/tiles/WebMercatorQuad/{z}/{y}/{x}``).
 
-A hit costs one query (the data versions) instead of the ORM, pygeoapi and the JSON
-round trips (~4-7 ms). Exact: the key holds the full URL (host and query), ``Accept``,
-``Accept-Language``, the configuration version and the data versions of every table the
-collection's selector reads (``geoportal/data_version.py``: statement triggers bump them on any
-insert, update, delete or truncate, committed by the ORM, the admin or raw SQL). A collection
-that reads an unwatched table is never cached.
+Exact: the key holds what the response depends on in the request (scheme, host and forwarding
+headers, path, query, ``Accept``, ``Accept-Language``, the language cookie), the configuration version
+and the data versions of every table the collection's public selector reads
+(``geoportal/data_version.py``: statement triggers bump them on any insert, update, delete or truncate,
+by the ORM, the admin or raw SQL). A collection that reads an unwatched table is never cached.
 
-Anonymous only: a logged-in user or a token (``Authorization``) may see unpublished plans,
-so such requests neither read nor fill the cache. Only JSON bodies are kept (HTML pages carry
-the request's CSP nonce), and only 200s without cookies.
+Anonymous only: a logged-in user or a token (``Authorization``) may see unpublished plans, so such
+requests neither read nor fill the cache. Only JSON and vector tile bodies are kept (HTML pages carry
+the request's CSP nonce), only 200s (and empty tiles' 204s) without cookies.
 
-Per process (an LRU bounded in bytes) rather than the shared cache: the configuration version
-is a per-process counter, and a hit here is a dict lookup where the shared file cache reads,
-unpickles and decompresses a file (see ogc/README.md for the numbers).
+What is kept is the response as it leaves the outermost middleware (every header included), so a hit
+can be answered at three depths, each for the requests it can judge:
+
+1. ``wsgi_hit``, before Django (geoportal/wsgi.py): GETs without session cookie and without
+   conditional headers, when the versions are known without a query (the watcher of
+   geoportal/data_version.py) -- no request object, no middleware, no database: the body as bytes.
+2. ``OgcEarlyCacheMiddleware`` (first middleware): the rest of the requests without session cookie
+   (HEAD, conditional, during start-up), answered with 304 where they allow.
+3. ``OgcHttpMiddleware`` (after authentication): requests with a session cookie whose user is anonymous.
+
+Per process (an LRU bounded in bytes) rather than the shared cache: the configuration version is a
+per-process counter, and a hit here is a dict lookup where the shared file cache reads, unpickles and
+decompresses a file (see ogc/README.md for the numbers).
 """
 
 from __future__ import annotations
@@ -22,106 +31,218 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from functools import cache
+from http import HTTPStatus
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
+from django.http.cookie import parse_cookie
 from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe
 
 from geoportal.data_version import data_versions, tables_in_sql
 from ogc.collections import collection_get
-from ogc.config import config_get
+from ogc.config import config_get, config_version_fresh
 
-PATH = re.compile(r"^/ogc/collections/(?P<collection>[^/]+)/(?P<kind>items(?:/[^/]+)?|queryables)$")
-CACHED_TYPES = ("application/geo+json", "application/json", "application/schema+json")
+PATH = re.compile(
+    r"^/ogc/collections/(?P<collection>[^/]+)/"
+    r"(?P<kind>items(?:/[^/]+)?|queryables|tiles/WebMercatorQuad/\d{1,9}/\d{1,9}/\d{1,9})$"
+)
+CACHED_TYPES = (
+    "application/geo+json",
+    "application/json",
+    "application/schema+json",
+    "application/vnd.mapbox-vector-tile",
+)
+# Everything in the request a cached response may depend on, besides the cookie named LANGUAGE_COOKIE_NAME.
+VARY_META = (
+    "wsgi.url_scheme",
+    "HTTP_HOST",
+    "SERVER_NAME",
+    "SERVER_PORT",
+    "SCRIPT_NAME",
+    "HTTP_X_FORWARDED_HOST",
+    "HTTP_X_FORWARDED_PORT",
+    "HTTP_X_FORWARDED_PROTO",
+    "PATH_INFO",
+    "QUERY_STRING",
+    "HTTP_ACCEPT",
+    "HTTP_ACCEPT_LANGUAGE",
+)
+CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE")
 
-_entries: OrderedDict[str, tuple[bytes, list[tuple[str, str]]]] = OrderedDict()
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    status: int
+    headers: list[tuple[str, str]]
+    content: bytes
+
+    def wsgi_status(self) -> str:
+        return f"{self.status} {HTTPStatus(self.status).phrase}"
+
+
+_entries: OrderedDict[str, Entry] = OrderedDict()
 _size = 0
 _lock = threading.Lock()
 
 
-def key_for(request: HttpRequest, *, anonymous: bool | None = None) -> str | None:
-    """The cache key of an anonymous GET/HEAD this cache serves, or None.
+def key_for_meta(meta: dict, *, query: bool = True) -> str | None:
+    """The cache key of a GET/HEAD this cache serves (anonymity is the caller's to judge), or None.
 
-    ``anonymous`` is known before authentication when the request carries no session cookie.
+    With ``query=False`` no database query and no configuration rebuild: None when they would be needed.
     """
-    if request.method not in ("GET", "HEAD") or "Authorization" in request.headers:
+    if meta.get("REQUEST_METHOD") not in ("GET", "HEAD") or "HTTP_AUTHORIZATION" in meta:
         return None
-    match = PATH.match(request.path_info)
-    if match is None or not (anonymous if anonymous is not None else not request.user.is_authenticated):
+    match = PATH.match(meta.get("PATH_INFO", ""))
+    if match is None:
         return None
-    collection = collection_get(match["collection"])
-    if collection is None:
+    kind = "queryables" if match["kind"] == "queryables" else "tiles" if match["kind"][0] == "t" else "items"
+    tables = tables_read(match["collection"], kind)
+    if tables is None:
         return None
     versions: tuple = ()
-    if match["kind"] != "queryables":  # queryables come from the registry and configuration only
-        versions = data_versions(tables=tables_read(collection.id))
+    if kind != "queryables":  # queryables come from the registry and configuration only
+        versions = data_versions(tables=tables, query=query)
         if versions is None:
             return None
-    config_version, _ = config_get()
-    accept, language = request.headers.get("Accept", ""), request.headers.get("Accept-Language", "")
-    return f"{request.build_absolute_uri()}|{accept}|{language}|{config_version}|{versions}"
+    config_version = config_get()[0] if query else config_version_fresh()
+    if config_version is None:
+        return None
+    language = ""
+    if "HTTP_COOKIE" in meta and settings.LANGUAGE_COOKIE_NAME in meta["HTTP_COOKIE"]:
+        language = parse_cookie(meta["HTTP_COOKIE"]).get(settings.LANGUAGE_COOKIE_NAME, "")
+    request = "|".join(str(meta.get(name, "")) for name in VARY_META)
+    return f"{request}|{language}|{config_version}|{versions}"
+
+
+def key_for(request: HttpRequest, *, anonymous: bool | None = None) -> str | None:
+    """``key_for_meta`` for a request whose user is anonymous (known before authentication when the
+    request carries no session cookie)."""
+    if anonymous is None:
+        if request.method not in ("GET", "HEAD") or "HTTP_AUTHORIZATION" in request.META:
+            return None
+        anonymous = not request.user.is_authenticated
+    return key_for_meta(request.META) if anonymous else None
+
+
+def session_free(meta: dict) -> bool:
+    """No session cookie: the request is certainly anonymous (tokens are refused by key_for_meta)."""
+    cookie = meta.get("HTTP_COOKIE")
+    return not cookie or settings.SESSION_COOKIE_NAME not in parse_cookie(cookie)
 
 
 @cache
-def tables_read(collection_id: str) -> list[str]:
-    """Every table named in the SQL of the collection's public QuerySet (joins and subqueries)."""
-    qs = collection_get(collection_id).queryset(user=AnonymousUser())
+def tables_read(collection_id: str, kind: str) -> list[str] | None:
+    """Every table named in the SQL of the collection's public QuerySet (joins and subqueries), or None
+    when the collection (or its tileset) does not exist."""
+    if kind == "tiles":
+        from ogc.tiles.sources import source_get
+
+        source = source_get(collection_id)
+        if source is None:
+            return None
+        qs = source.queryset(user=AnonymousUser())
+    else:
+        collection = collection_get(collection_id)
+        if collection is None:
+            return None
+        qs = collection.queryset(user=AnonymousUser())
     sql, _ = qs.query.get_compiler(using=qs.db).as_sql()
     return tables_in_sql(sql)
 
 
-def get(request: HttpRequest, key: str) -> HttpResponse | None:
-    """The cached response for ``key``, answered conditionally (304) and without body for HEAD."""
+def lookup(key: str) -> Entry | None:
     with _lock:
         entry = _entries.get(key)
-        if entry is None:
-            return None
-        _entries.move_to_end(key)
-    content, headers = entry
-    response = HttpResponse(content)
-    for name, value in headers:
+        if entry is not None:
+            _entries.move_to_end(key)
+    return entry
+
+
+def wsgi_hit(environ: dict) -> Entry | None:
+    """A cached response for a plain anonymous GET, decided from the WSGI environ alone (no database)."""
+    if (
+        environ.get("REQUEST_METHOD") != "GET"
+        or not environ.get("PATH_INFO", "").startswith("/ogc/collections/")
+        or any(name in environ for name in CONDITIONAL)
+        or not session_free(environ)
+    ):
+        return None
+    key = key_for_meta(environ, query=False)
+    return lookup(key) if key is not None else None
+
+
+def get(request: HttpRequest, key: str) -> HttpResponse | None:
+    """The cached response for ``key``, answered conditionally (304) and without body for HEAD."""
+    entry = lookup(key)
+    if entry is None:
+        return None
+    response = HttpResponse(entry.content, status=entry.status)
+    for name, value in entry.headers:
         response[name] = value
+    if entry.status != HTTPStatus.OK:
+        return response
     if request.method == "HEAD":
-        response["Content-Length"] = str(len(content))
-    last_modified = parse_http_date_safe(response["Last-Modified"])
+        response["Content-Length"] = str(len(entry.content))
+    last_modified = parse_http_date_safe(response.get("Last-Modified", ""))
     conditional = get_conditional_response(
-        request, etag=response["ETag"], last_modified=last_modified, response=response
+        request, etag=response.get("ETag"), last_modified=last_modified, response=response
     )
     if conditional is not response:
+        # A 304 keeps the validators Django copies; CORS too, or browsers cannot read it cross-origin.
+        for name, value in entry.headers:
+            if name.startswith("Access-Control-"):
+                conditional[name] = value
         return conditional
     if request.method == "HEAD":
         response.content = b""
     return response
 
 
+def mark(response: HttpResponse, key: str) -> None:
+    """Have the outermost middleware keep this response under ``key`` once every header is set."""
+    response._ogc_cache_key = key
+
+
+def put_marked(response: HttpResponse) -> None:
+    key = getattr(response, "_ogc_cache_key", None)
+    if key is not None:
+        put(key, response)
+
+
 def put(key: str, response: HttpResponse) -> None:
-    """Keep a complete 200 JSON response of a GET (after ETag and Last-Modified are set)."""
+    """Keep a complete 200 (or empty-tile 204) response of a GET, with its ETag."""
     global _size
     if (
-        response.status_code != 200
+        response.status_code not in (HTTPStatus.OK, HTTPStatus.NO_CONTENT)
         or response.streaming
         or response.cookies
+        or response.has_header("Set-Cookie")
         or response.has_header("Content-Encoding")
         or not response.has_header("ETag")
-        or not response.get("Content-Type", "").startswith(CACHED_TYPES)
+        or (response.status_code == HTTPStatus.OK and not response.get("Content-Type", "").startswith(CACHED_TYPES))
     ):
         return
     content = response.content
     limit = settings.OGC_RESPONSE_CACHE_BYTES
     if len(content) > limit // 16:
         return
+    headers = [(name, value) for name, value in response.items() if name.lower() != "content-length"]
+    if response.status_code == HTTPStatus.OK:
+        headers.append(("Content-Length", str(len(content))))
+    entry = Entry(response.status_code, headers, content)
     with _lock:
         old = _entries.pop(key, None)
         if old is not None:
-            _size -= len(old[0])
-        _entries[key] = (content, list(response.items()))
+            _size -= len(old.content)
+        _entries[key] = entry
         _size += len(content)
         while _size > limit:
-            _, (dropped, _) = _entries.popitem(last=False)
-            _size -= len(dropped)
+            _, dropped = _entries.popitem(last=False)
+            _size -= len(dropped.content)
 
 
 def clear() -> None:

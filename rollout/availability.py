@@ -11,7 +11,6 @@ import logging
 
 from django.db import connection, transaction
 
-from geoportal.cache import AVAILABILITY, data_changed
 from layers.models import Address
 from rollout.models import Availability, PlanArea, PlanVersion
 from rollout.stages import STAGE_RANK
@@ -99,6 +98,5 @@ def availability_recompute() -> int:
         cursor.execute(f"DELETE FROM {table}")
         cursor.execute(f"INSERT INTO {table} ({', '.join(COLUMNS)}) {sql}", rank_params)
         count = cursor.rowcount
-    data_changed(AVAILABILITY)
     logger.info("availability recomputed: %s rows", count)
     return count

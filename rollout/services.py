@@ -21,7 +21,6 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from geoportal.cache import AVAILABILITY, ROLLOUT, data_changed
 from geoportal.errors import ImportFailed, InvalidInputError, PermissionDeniedError
 from layers.models import District
 from rollout.availability import availability_recompute
@@ -216,7 +215,6 @@ def submission_accept(*, submission: PlanSubmission, by: AnyUser) -> PlanVersion
         provider=provider, state=PlanSubmission.State.RECEIVED, received_at__lt=submission.received_at
     ).update(state=PlanSubmission.State.SUPERSEDED, decided_at=now)
     # A new confidential version: its provider's members and planners see it in tiles now.
-    data_changed(ROLLOUT)
     return version
 
 
@@ -249,7 +247,6 @@ def plan_version_publish(*, version: PlanVersion, by: AnyUser, recompute: bool =
     version.published_at = timezone.now()
     version.published_by = by if by is not None and by.is_authenticated else None
     version.save(update_fields=["published_at", "published_by"])
-    data_changed(ROLLOUT, AVAILABILITY)
     if recompute:
         availability_recompute()
     return version

@@ -40,3 +40,12 @@ def data_dir(tmp_path: Path) -> Path:
     target = tmp_path / "data"
     shutil.copytree(DATA, target)
     return target
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _data_version_watcher(django_db_setup):
+    """Close the watcher's connection (geoportal/data_version.py) before the test database is dropped."""
+    yield
+    from geoportal.data_version import watcher_stop
+
+    watcher_stop()

@@ -25,7 +25,6 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 
-from geoportal.cache import ADDRESSES, AVAILABILITY, ROLLOUT, data_changed
 from geoportal.errors import GeoportalError, InvalidInputError, NotFoundError
 from layers.demo.addresses import Houses, addresses_assign_districts, houses_copy, houses_place
 from layers.demo.districts import BOROUGHS, QUARTERS, districts_create, quarter_shapes
@@ -80,7 +79,6 @@ def demo_delete() -> int:
     # Parents are protected: remove the lowest level first.
     for level in (District.Level.STATISTICAL, District.Level.QUARTER, District.Level.BOROUGH):
         deleted += District.objects.filter(is_demo=True, level=level).delete()[0]
-    data_changed(ADDRESSES, ROLLOUT, AVAILABILITY)
     return deleted
 
 
@@ -179,7 +177,6 @@ def demo_generate(
             f"plans: {plans.versions} versions ({plans.published} published), {plans.areas} areas, "
             f"availability for {plans.availability} address/provider pairs"
         )
-        data_changed(ADDRESSES, ROLLOUT, AVAILABILITY)
     return DemoReport(
         seed=seed,
         districts=len(BOROUGHS) + len(quarters),

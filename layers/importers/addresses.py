@@ -9,7 +9,6 @@ import numpy as np
 import shapely
 from django.db import DatabaseError, connection, transaction
 
-from geoportal.cache import ADDRESSES, AVAILABILITY, data_changed
 from geoportal.errors import ImportFailed
 from layers.importers.base import ImportReport, Problems, Progress, city_boundary
 from layers.importers.hk import hk_csv_read
@@ -126,7 +125,6 @@ def _write(rows: list[AddressRow], *, city: str, replace_demo: bool, report: Imp
         cursor.execute("DROP TABLE import_address")
     report.districts_assigned = addresses_assign_districts()
     # Deleted demo addresses take their availability rows with them.
-    data_changed(ADDRESSES, AVAILABILITY)
 
 
 def addresses_import(

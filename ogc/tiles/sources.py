@@ -22,7 +22,6 @@ from importlib import import_module
 
 from django.db.models import QuerySet
 
-from geoportal.cache import ADDRESSES, AVAILABILITY, ROLLOUT
 from rollout.stages import Stage, Technology
 
 
@@ -48,8 +47,6 @@ class TileSource:
     properties: tuple[Prop, ...]
     min_zoom: int
     max_zoom: int
-    # Data versions (geoportal.cache) whose change makes cached tiles stale.
-    depends_on: tuple[str, ...]
     # Where ``geometry`` is an annotation that falls back to something unindexed (rollout areas:
     # ``Coalesce(geom, circles around listed addresses)``), the indexed field it prefers: tiles then
     # filter ``field && box OR (field IS NULL AND geometry && box)``, which the GiST index answers
@@ -115,7 +112,6 @@ SOURCES: dict[str, TileSource] = {
             ),
             min_zoom=13,
             max_zoom=18,
-            depends_on=(ADDRESSES,),
         ),
         TileSource(
             id="rollout-areas",
@@ -141,7 +137,6 @@ SOURCES: dict[str, TileSource] = {
             ),
             min_zoom=10,
             max_zoom=18,
-            depends_on=(ROLLOUT,),
             audience="ogc.tiles.sources.rollout_audience",
         ),
         TileSource(
@@ -159,7 +154,6 @@ SOURCES: dict[str, TileSource] = {
             ),
             min_zoom=13,
             max_zoom=18,
-            depends_on=(AVAILABILITY, ADDRESSES),
         ),
     ]
 }

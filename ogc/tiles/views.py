@@ -1,9 +1,12 @@
 """OGC API – Tiles endpoints: tile matrix sets, tileset lists and metadata, Mapbox Vector Tiles.
 
 Thin views: parse, look up the source, answer. Tiles come from the shared
-cache under a key made of the source's data versions, the audience (what the
-requesting user may see) and z/x/y; the same key, hashed, is the weak ETag, so
-a revalidation costs no tile read at all. Path values that do not name a tile
+cache under a key made of the data versions of the tables the source reads
+(geoportal/data_version.py: database triggers, so any write counts), the
+audience (what the requesting user may see) and z/x/y; the same key, hashed, is
+the weak ETag of empty tiles. Anonymous tiles are also kept whole in the
+per-process response cache (ogc/response_cache.py), which answers most repeats
+before Django. Path values that do not name a tile
 of the tileset are 404s with a JSON message (OGC API – Tiles /req/core/tc-error);
 empty tiles inside the limits are 204 No Content (the same requirement allows
 204 or an empty 200; 204 tells clients and caches there is nothing to decode).
@@ -20,9 +23,11 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
 
-from geoportal.cache import data_versions, shared_cache
+from geoportal.cache import shared_cache
+from geoportal.data_version import data_versions
 from geoportal.errors import GeoportalError, InvalidInputError, NotFoundError
 from ogc import params
+from ogc.response_cache import tables_read
 from ogc.tiles.matrix import CRS_3857, TMS_ID, TMS_URI, Limits, city_bbox, limits_for, tile_matrix_set
 from ogc.tiles.render import tile_render
 from ogc.tiles.sources import SOURCES, TileSource, source_get
@@ -235,8 +240,10 @@ def tile(request: HttpRequest, collection_id: str, tms_id: str, z: str, y: str, 
     except GeoportalError as error:
         return _error(error)
     audience = source.audience_key(user=request.user)
-    versions = ".".join(data_versions(*source.depends_on))
-    key = f"tile:{source.id}:{versions}:{audience}:{zoom}/{col}/{row}"
+    versions = data_versions(tables=tables_read(source.id, "tiles"))
+    if versions is None:
+        raise RuntimeError(f"tiles of {source.id} read a table without data version trigger")
+    key = f"tile:{source.id}:{'.'.join(map(str, versions))}:{audience}:{zoom}/{col}/{row}"
     etag = 'W/"' + hashlib.sha256(key.encode()).hexdigest()[:24] + '"'
     if etag in _if_none_match(request):
         response = HttpResponse(status=HTTPStatus.NOT_MODIFIED)

@@ -254,6 +254,7 @@ def review(request: HttpRequest) -> HttpResponse:
     overview = selectors.review_overview(user=request.user)
     for submission in overview["pending"]:
         submission.counts = problem_counts(submission.report)
+    overview["records"] = [(provider, track_record_rows(record)) for provider, record in overview["records"]]
     return render(request, "rollout/review.html", overview)
 
 

@@ -320,6 +320,16 @@ def test_track_record_on_the_provider_page(client, history):
     assert '<th scope="row">B</th>' in record.split("Stornierung", 1)[1]
 
 
+def test_review_track_record_names_quarters_and_links_the_versions(client, history):
+    client.force_login(history["users"]["planner"])
+    html = client.get("/ausbau/pruefung/").content.decode()
+    assert (
+        '<a href="/ausbau/anbieter/alpha/versionen/2/">Version 2: Gebiet A von Q1/2028 auf Q3/2028 verschoben</a>'
+        in html
+    )
+    assert '<a href="/ausbau/anbieter/alpha/versionen/2/">Version 2: Gebiet B storniert</a>' in html
+
+
 def test_track_record_without_slips(client, history):
     client.force_login(history["users"]["other_member"])
     html = client.get("/ausbau/anbieter/beta/").content.decode()

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import QueryDict
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext_lazy as _
 
@@ -148,3 +149,23 @@ class DecisionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": _("Say why the file is rejected; the provider reads this note.")},
     )
+
+
+class AsOfForm(forms.Form):
+    """The day of the provider page's "plan as of" question (GET parameter ``stand``): today or earlier."""
+
+    stand = forms.DateField(
+        label=_("Date"),
+        error_messages={
+            "required": _("Enter a date."),
+            "invalid": _("Enter a valid date, e.g. 2026-03-31."),
+        },
+    )
+
+    def clean_stand(self):
+        day = self.cleaned_data["stand"]
+        if day > timezone.localdate():
+            raise forms.ValidationError(
+                _("Choose today or a day in the past: the plan of a future day is not known yet."), code="future"
+            )
+        return day

@@ -1,4 +1,4 @@
-"""folium builder for a submission's diff: data in, folium.Map out, no queries.
+"""folium builders for a submission's diff and a plan version's areas: data in, folium.Map out, no queries.
 
 Added, removed and changed areas differ in colour *and* in line pattern
 (solid, dashed, dotted), so the map reads without colour vision as well;
@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from geoportal.webmaps import PortalMap, basemap_add
 from layers.maps import BOUNDARY_COLOUR, CITY_CENTRE
+from rollout.stages import Stage
 
 # Each at least 3:1 against white (WCAG 2.1 non-text contrast): green 5.0:1, red 6.5:1, purple 6.4:1.
 DIFF_STYLES: dict[str, dict] = {
@@ -53,8 +54,14 @@ def _bounds(features: Iterable[dict]) -> list[list[float]] | None:
     return [[min(lats), min(lons)], [max(lats), max(lons)]]
 
 
-def diff_map(*, shapes: Mapping[str, list[dict]], city_geojson: str | None = None) -> folium.Map:
-    """The diff of a submission: one layer per kind (added, removed, changed), points for address lists."""
+def _layered_map(
+    *, groups: list[tuple[str, dict, list[dict]]], city_geojson: str | None, fields: list[str]
+) -> folium.Map:
+    """A map with one layer per (name, style, features) group, the city boundary and a layer control.
+
+    Points (address lists) are drawn as circles in the group's colour. ``fields`` are the
+    properties the tooltip shows; their values are escaped here (the tooltip writes HTML).
+    """
     fmap = PortalMap(location=CITY_CENTRE, zoom_start=12, height="28rem", control_scale=True, zoom_snap=0.5)
     basemap_add(fmap)
     if city_geojson:
@@ -64,25 +71,23 @@ def diff_map(*, shapes: Mapping[str, list[dict]], city_geojson: str | None = Non
             style_function=lambda _f: {"color": BOUNDARY_COLOUR, "weight": 2, "fill": False},
             interactive=False,
         ).add_to(fmap)
-    names = {"added": _("Added"), "removed": _("Removed"), "changed": _("Changed")}
     drawn: list[dict] = []
-    for kind, style in DIFF_STYLES.items():
-        features = [
-            # GeoJsonTooltip writes values into innerHTML: escape them here.
-            {**f, "properties": {"key": str(escape(f["properties"]["key"])), "kind": str(names[kind])}}
-            for f in shapes.get(kind, [])
-        ]
+    for name, style, features in groups:
         if not features:
             continue
-        drawn.extend(features)
+        escaped = [
+            {**f, "properties": {field: str(escape(f["properties"].get(field, ""))) for field in fields}}
+            for f in features
+        ]
+        drawn.extend(escaped)
         folium.GeoJson(
-            {"type": "FeatureCollection", "features": features},
-            name=str(names[kind]),
+            {"type": "FeatureCollection", "features": escaped},
+            name=str(name),
             style_function=lambda _f, style=style: {**style, "fillColor": style["color"]},
             marker=folium.CircleMarker(
                 radius=6, color=style["color"], weight=3, fill_color="#ffffff", fill_opacity=0.9
             ),
-            tooltip=folium.GeoJsonTooltip(fields=["kind", "key"], labels=False),
+            tooltip=folium.GeoJsonTooltip(fields=fields, labels=False),
         ).add_to(fmap)
     bounds = _bounds(drawn)
     if bounds is None and city_geojson:
@@ -91,3 +96,64 @@ def diff_map(*, shapes: Mapping[str, list[dict]], city_geojson: str | None = Non
         fmap.fit_bounds(bounds, max_zoom=17)
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap
+
+
+def diff_map(*, shapes: Mapping[str, list[dict]], city_geojson: str | None = None) -> folium.Map:
+    """The diff of a submission: one layer per kind (added, removed, changed), points for address lists."""
+    names = {"added": _("Added"), "removed": _("Removed"), "changed": _("Changed")}
+    groups = [
+        (
+            names[kind],
+            style,
+            [{**f, "properties": {**f["properties"], "kind": names[kind]}} for f in shapes.get(kind, [])],
+        )
+        for kind, style in DIFF_STYLES.items()
+    ]
+    return _layered_map(groups=groups, city_geojson=city_geojson, fields=["kind", "key"])
+
+
+# A version's areas by how far they are: colour *and* line pattern differ, each at least 3:1 against white
+# (blue 8.0:1, orange 5.0:1, green 5.1:1, grey 7.8:1).
+STAGE_GROUPS: dict[str, frozenset[str]] = {
+    "planned": frozenset({Stage.PLANNED, Stage.PRE_MARKETING}),
+    "building": frozenset({Stage.UNDER_CONSTRUCTION}),
+    "built": frozenset({Stage.HOMES_PASSED, Stage.HOMES_CONNECTED, Stage.BOOKABLE}),
+    "cancelled": frozenset({Stage.CANCELLED}),
+}
+STAGE_STYLES: dict[str, dict] = {
+    "planned": {"color": "#0b4f9c", "weight": 3, "fillOpacity": 0.15, "dashArray": "10 6"},
+    "building": {"color": "#b45309", "weight": 3, "fillOpacity": 0.25, "dashArray": "2 6"},
+    "built": {"color": "#1a7f37", "weight": 3, "fillOpacity": 0.35, "dashArray": None},
+    "cancelled": {"color": "#4a5360", "weight": 2, "fillOpacity": 0.05, "dashArray": "4 4"},
+}
+
+
+def _stage_group_names() -> dict[str, str]:
+    return {
+        "planned": _("Planned or pre-marketing"),
+        "building": _("Under construction"),
+        "built": _("Homes passed, connected or bookable"),
+        "cancelled": _("Cancelled"),
+    }
+
+
+def stage_legend() -> list[dict]:
+    """The legend of a version's map: label, colour and SVG dash pattern of each stage group."""
+    names = _stage_group_names()
+    return [
+        {"kind": group, "label": names[group], "color": style["color"], "dash": style["dashArray"] or ""}
+        for group, style in STAGE_STYLES.items()
+    ]
+
+
+def version_map(*, features: list[dict], city_geojson: str | None = None) -> folium.Map:
+    """The areas of one plan version, one layer per stage group; address lists as circles."""
+    names = _stage_group_names()
+    by_group: dict[str, list[dict]] = {group: [] for group in STAGE_GROUPS}
+    for feature in features:
+        stage = feature["properties"]["stage"]
+        group = next((g for g, stages in STAGE_GROUPS.items() if stage in stages), "planned")
+        label = str(Stage(stage).label) if stage in Stage.values else stage
+        by_group[group].append({**feature, "properties": {**feature["properties"], "stage": label}})
+    groups = [(names[group], STAGE_STYLES[group], by_group[group]) for group in STAGE_STYLES]
+    return _layered_map(groups=groups, city_geojson=city_geojson, fields=["key", "stage"])

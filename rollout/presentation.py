@@ -8,10 +8,10 @@ output); the pages show them in the active language through the catalogue below.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -207,3 +207,59 @@ def diff_table(*, diff: Mapping, features: list[dict], labels: Mapping[int, str]
     }
     table["total"] = sum(len(rows) for rows in table.values())
     return table
+
+
+def area_rows(areas: Iterable) -> list[dict]:
+    """Plan areas (rollout.models.PlanArea, with ``address_count``) as the rows of a version's area table."""
+    rows = []
+    for area in areas:
+        details = []
+        if area.quota_percent is not None:
+            deadline = date_format(area.quota_deadline, "SHORT_DATE_FORMAT") if area.quota_deadline else "—"
+            details.append(
+                _("sign-up quota %(quota)s %% by %(deadline)s") % {"quota": area.quota_percent, "deadline": deadline}
+            )
+        if area.cancel_reason:
+            details.append(_("reason: %(reason)s") % {"reason": area.cancel_reason})
+        if area.subsidy_programme:
+            details.append(_("programme: %(programme)s") % {"programme": area.subsidy_programme})
+        if area.connection_fee_eur is not None:
+            details.append(_("connection fee: %(fee)s EUR") % {"fee": number_format(area.connection_fee_eur, 2)})
+        rows.append(
+            {
+                "key": area.key,
+                "name": area.name,
+                "stage": stage_label(area.stage),
+                "stage_value": area.stage,
+                "technology": technology_label(area.technology),
+                "expected": expected_label(
+                    area.expected_date.isoformat() if area.expected_date else None, area.expected_precision or None
+                ),
+                "down": area.max_down_mbits,
+                "up": area.max_up_mbits,
+                "funding": area.get_funding_display(),
+                "target_group": area.get_target_group_display(),
+                "addresses": area.address_count,
+                "details": details,
+            }
+        )
+    return rows
+
+
+def track_record_rows(record: Mapping) -> dict:
+    """A provider's track record (rollout.selectors.provider_track_record) with dates as providers write them."""
+    slipped = [
+        {
+            "version": change["version"],
+            "key": change["key"],
+            "old": expected_label(change["old"]),
+            "new": expected_label(change["new"]),
+            "dropped": change["new"] is None,
+        }
+        for change in record["slipped"]
+    ]
+    cancelled = [
+        {"version": change["version"], "key": change["key"], "old": stage_label(change["old"])}
+        for change in record["cancelled"]
+    ]
+    return {"versions": record["versions"], "slipped": slipped, "cancelled": cancelled}

@@ -16,4 +16,5 @@ urlpatterns = [
     path("anbieter/<slug:slug>/", views.provider, name="provider"),
     path("anbieter/<slug:slug>/hochladen/", views.upload, name="upload"),
     path("anbieter/<slug:slug>/zuordnung/", views.mapping_save, name="mapping"),
+    path("anbieter/<slug:slug>/versionen/<int:number>/", views.version, name="version"),
 ]

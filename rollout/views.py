@@ -11,10 +11,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csp import get_nonce
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -25,15 +27,27 @@ from geoportal.webmaps import map_embed
 from layers import selectors as layer_selectors
 from rollout import selectors, services
 from rollout.forms import (
+    AsOfForm,
     DecisionForm,
     FieldMappingForm,
     PlanUploadForm,
     SizeLimitUploadHandler,
 )
-from rollout.maps import diff_legend, diff_map
+from rollout.maps import diff_legend, diff_map, stage_legend, version_map
 from rollout.models import PlanSubmission
-from rollout.presentation import diff_addresses, diff_table, problem_counts, report_summary
+from rollout.presentation import (
+    area_rows,
+    diff_addresses,
+    diff_table,
+    problem_counts,
+    report_summary,
+    track_record_rows,
+)
 from rollout.roles import can_accept, can_publish, can_submit, is_planner
+
+# The provider page lists this many areas of the plan as of a day; the version page pages through all of them.
+AS_OF_AREAS_LISTED = 50
+VERSION_AREAS_PER_PAGE = 200
 
 
 @login_required
@@ -46,13 +60,28 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "rollout/home.html", {"providers": providers, "planner": is_planner(request.user)})
 
 
-def _provider_page(request: HttpRequest, provider, *, upload_form=None, mapping_form=None, status: int = 200):
+def _provider_page(
+    request: HttpRequest, provider, *, upload_form=None, mapping_form=None, as_of_form=None, status: int = 200
+):
     workspace = selectors.provider_workspace(provider=provider, user=request.user)
     for submission in workspace["submissions"]:
         submission.counts = problem_counts(submission.report)
+    as_of_form = as_of_form or AsOfForm()
+    as_of = None
+    if as_of_form.is_bound and as_of_form.is_valid():
+        as_of = selectors.plan_as_of_day(provider=provider, day=as_of_form.cleaned_data["stand"], user=request.user)
+        if as_of["version"] is not None:
+            areas = selectors.version_areas(version=as_of["version"], user=request.user)
+            as_of["areas"] = area_rows(areas[:AS_OF_AREAS_LISTED])
+    record = selectors.provider_track_record(provider=provider, user=request.user)
     context = {
         "provider": provider,
         **workspace,
+        "as_of_form": as_of_form,
+        "as_of": as_of,
+        "as_of_listed": AS_OF_AREAS_LISTED,
+        "today": timezone.localdate(),
+        "record": track_record_rows(record),
         "upload_form": upload_form or PlanUploadForm(),
         "mapping_form": mapping_form or FieldMappingForm(initial=workspace["mapping"]),
         "max_bytes": settings.PLAN_UPLOAD_MAX_BYTES,
@@ -67,7 +96,10 @@ def _provider_page(request: HttpRequest, provider, *, upload_form=None, mapping_
 @with_error_pages
 def provider(request: HttpRequest, slug: str) -> HttpResponse:
     provider = selectors.provider_workable_get(slug=slug, user=request.user)
-    return _provider_page(request, provider)
+    # "?stand=YYYY-MM-DD": the plan as it stood at the end of that day. A bad date is a form error (400).
+    as_of_form = AsOfForm(request.GET) if "stand" in request.GET else None
+    status = 400 if as_of_form is not None and not as_of_form.is_valid() else 200
+    return _provider_page(request, provider, as_of_form=as_of_form, status=status)
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -222,4 +254,42 @@ def review(request: HttpRequest) -> HttpResponse:
     overview = selectors.review_overview(user=request.user)
     for submission in overview["pending"]:
         submission.counts = problem_counts(submission.report)
+    overview["records"] = [(provider, track_record_rows(record)) for provider, record in overview["records"]]
     return render(request, "rollout/review.html", overview)
+
+
+@login_required
+@require_GET
+@with_error_pages
+def version(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    """One plan version: its facts, its areas on a map and in a table, and what changed since the one before."""
+    provider = selectors.provider_workable_get(slug=slug, user=request.user)
+    version = selectors.provider_version_get(provider=provider, number=number, user=request.user)
+    neighbours = selectors.version_neighbours(version=version, user=request.user)
+    changes = selectors.version_diff(version=version, previous=neighbours["previous"], user=request.user)
+    diff = changes["diff"]
+    table = diff_table(
+        diff=diff,
+        features=changes["features"],
+        labels=selectors.addresses_labelled(ids=diff_addresses(diff), user=request.user),
+    )
+    page = Paginator(selectors.version_areas(version=version, user=request.user), VERSION_AREAS_PER_PAGE).get_page(
+        request.GET.get("seite")
+    )
+    shapes = selectors.version_area_shapes(version=version, user=request.user)
+    city = layer_selectors.district_city()
+    fmap = version_map(features=shapes["features"], city_geojson=city.geojson if city else None)
+    context = {
+        "provider": provider,
+        "version": version,
+        **neighbours,
+        "diff": table,
+        "areas": area_rows(page.object_list),
+        "page": page,
+        "map": map_embed(fmap, nonce=str(get_nonce(request))),
+        "map_truncated": shapes["truncated"],
+        "map_limit": selectors.VERSION_MAP_LIMIT,
+        "legend": stage_legend(),
+        "may_publish": not version.is_published and not version.newer_published and can_publish(request.user, provider),
+    }
+    return render(request, "rollout/version.html", context)

@@ -118,3 +118,76 @@ def test_upload_accept_publish_in_chromium(live_server, accounts, browser_page):
     assert [u for u in requests if urlsplit(u).scheme != "data" and urlsplit(u).netloc != own_host] == []
     assert [line for line in console if "Content Security Policy" in line or "Refused to" in line] == []
     assert [line for line in console if line.startswith("error")] == []
+
+
+@pytest.fixture
+def history(transactional_db) -> dict:
+    """Committed rows: v1 (published) with two polygon areas, v2 (confidential) adding an address list."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.factories import PlanAreaFactory, PlanVersionFactory, square
+
+    CityFactory()
+    alpha = ProviderFactory(slug="alpha", name="Alpha Netz")
+    now = timezone.now()
+    v1 = PlanVersionFactory(provider=alpha, number=1, accepted_at=now - timedelta(days=30), published_at=now)
+    PlanAreaFactory(version=v1, key="A-1", stage="planned", expected_date="2030-01-01", expected_precision="quarter")
+    PlanAreaFactory(version=v1, key="A-2", stage="bookable", geom=square(346000, 5696000, 347000, 5697000))
+    v2 = PlanVersionFactory(provider=alpha, number=2, accepted_at=now - timedelta(days=1))
+    PlanAreaFactory(version=v2, key="A-1", stage="planned", expected_date="2030-07-01", expected_precision="quarter")
+    PlanAreaFactory(version=v2, key="A-2", stage="bookable", geom=square(346000, 5696000, 347000, 5697000))
+    listed = PlanAreaFactory(version=v2, key="A-3", geom=None, stage="under_construction")
+    listed.addresses.add(AddressFactory(), AddressFactory())
+    member = member_of(alpha)
+    member.set_password(PASSWORD)
+    member.save()
+    return {"member": member.username}
+
+
+def test_version_page_map_and_plan_as_of_in_chromium(live_server, history, browser_page):  # noqa: F811 - fixture
+    page = browser_page
+    base = live_server.url
+    requests: list[str] = []
+    console: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+    page.on("pageerror", lambda error: console.append(f"error: {error}"))
+
+    _login(page, base, history["member"])
+    page.wait_for_url(re.compile(r"/ausbau/anbieter/alpha/$"))
+
+    # from the provider page's version list to version 2
+    page.get_by_role("link", name="Version 2", exact=True).first.click()
+    page.wait_for_url(re.compile(r"/ausbau/anbieter/alpha/versionen/2/$"))
+    assert page.locator("h1").inner_text() == "Planversion 2 von Alpha Netz"
+    # the map draws the planned area (dashed blue), the bookable one (solid green) and the address list's
+    # two addresses as circles (orange, under construction)
+    page.wait_for_selector(".leaflet-overlay-pane path[stroke='#0b4f9c']")
+    page.wait_for_function("() => !document.querySelector('.leaflet-zoom-anim')")
+    assert page.locator(".leaflet-overlay-pane path[stroke='#0b4f9c'][stroke-dasharray='10 6']").count() == 1
+    assert page.locator(".leaflet-overlay-pane path[stroke='#1a7f37']").count() == 1
+    assert page.locator(".leaflet-overlay-pane path[stroke='#b45309']").count() == 2
+    assert page.locator(".legend li").count() == 4
+    assert page.locator("caption", has_text="1 Gebiet hinzugefügt").count() == 1  # A-3 against version 1
+    assert page.locator("caption", has_text="1 Gebiet mit verschobenem Termin").count() == 1  # A-1
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "version.png"), full_page=True)
+
+    # the plan as of ten days ago: version 1, with its two areas
+    page.goto(base + "/ausbau/anbieter/alpha/")
+    page.get_by_label("Datum", exact=True).fill(
+        page.evaluate("() => new Date(Date.now() - 10 * 864e5).toISOString().slice(0, 10)")
+    )
+    page.get_by_role("button", name="Plan zu diesem Stichtag zeigen").click()
+    page.wait_for_url(re.compile(r"\?stand=\d{4}-\d{2}-\d{2}#as-of-heading$"))
+    result = page.locator("section[aria-labelledby=as-of-heading]").inner_text()
+    assert "war Version 1 aktuell" in result
+    assert "Die Öffentlichkeit sah damals keine Version dieses Plans." in result  # published only today
+    page.screenshot(path=str(SCREENSHOTS / "provider-as-of.png"), full_page=True)
+
+    own_host = urlsplit(base).netloc
+    assert [u for u in requests if urlsplit(u).scheme != "data" and urlsplit(u).netloc != own_host] == []
+    assert [line for line in console if "Content Security Policy" in line or "Refused to" in line] == []
+    assert [line for line in console if line.startswith("error")] == []

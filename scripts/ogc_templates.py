@@ -42,6 +42,17 @@ PATCHES = [
         r"\n\2  if (element) { element.addEventListener(h[1], h[2]); }"
         r"\n\2});\1",
     ),
+    # The limit selector keeps the page's other parameters (crs, bbox, filter, ...) and starts at the first page.
+    (
+        r"document\.location\.search = `limit=\$\{limit\}`;",
+        "var search = new URLSearchParams(document.location.search);"
+        " search.set('limit', limit); search.delete('offset');"
+        " document.location.search = search.toString();",
+    ),
+    # Pages without a JSON-LD representation (our tiles pages: data.jsonld = false) neither link nor fetch one.
+    (r"\{% if links_found\.jsonld == '' %\}", "{% if links_found.jsonld == '' and data.jsonld is not sameas false %}"),
+    (r"\n(\s*)<script>(\s*// Requests and embeds JSON-LD)", r"\n\1{% if data.jsonld is not sameas false %}<script>\2"),
+    (r"(xhr\.send\(\);\s*</script>)", r"\1{% endif %}"),
 ]
 FILES = ["_base.html", "collections/collection.html", "collections/items/index.html", "collections/items/item.html"]
 

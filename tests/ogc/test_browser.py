@@ -1,11 +1,11 @@
-"""The tileset page in a real headless Chromium: MapLibre requests our vector tiles and draws the features."""
+"""/ogc pages in a real headless Chromium: the tileset map (MapLibre draws our vector tiles), the items pages."""
 
 from __future__ import annotations
 
 import base64
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.gis.geos import Point
@@ -160,3 +160,25 @@ def test_tileset_page_says_to_zoom_in_below_the_tiles(live_server, addresses, pa
     page.locator(".maplibregl-ctrl-zoom-out").click()
     page.wait_for_function("() => document.querySelector('#tileset-map').dataset.renderedFeatures === '0'")
     assert page.locator("#tileset-map-status").inner_text() == "Zoom in to level 13 or closer to see the tiles."
+
+
+@pytest.fixture
+def city(transactional_db) -> None:
+    city_load()
+
+
+def test_items_page_limit_selector_keeps_the_query(live_server, city, page):
+    """Choosing another page size keeps crs, bbox and filter and starts again at the first page."""
+    query = "crs=EPSG%3A25832&bbox=340000,5690000,370000,5710000&bbox-crs=EPSG%3A25832&filter=pupils%3E100"
+    page.goto(f"{live_server.url}/ogc/collections/schools/items?f=html&limit=10&offset=10&{query}")
+    page.locator("#limits").select_option("100")
+    page.wait_for_url(re.compile(r"limit=100"))
+    assert parse_qs(urlsplit(page.url).query) == {
+        "f": ["html"],
+        "limit": ["100"],
+        "crs": ["EPSG:25832"],
+        "bbox": ["340000,5690000,370000,5710000"],
+        "bbox-crs": ["EPSG:25832"],
+        "filter": ["pupils>100"],
+    }
+    assert page.locator("table tbody tr").count() > 10

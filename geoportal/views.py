@@ -32,6 +32,13 @@ VENDORED_SOFTWARE = [
         "url": "https://leafletjs.com",
     },
     {
+        "name": "MapLibre GL JS",
+        "version": "6.17.0",
+        "licence": "BSD-3-Clause",
+        "licence_file": "vendor/maplibre-gl-6.17.0/LICENSE.txt",
+        "url": "https://maplibre.org",
+    },
+    {
         "name": "OpenLayers",
         "version": "10.9.0",
         "licence": "BSD-2-Clause",

@@ -16,6 +16,7 @@ from django.conf import settings
 from ogc.collections import COLLECTIONS, Collection
 from ogc.crs import CRS84, STORAGE, SUPPORTED
 from ogc.records import RECORDS_ID
+from ogc.tiles.sources import SOURCES
 
 CONFIG_TTL = 60.0
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "pygeoapi"
@@ -140,6 +141,8 @@ def _resource(collection: Collection, layer, city_bbox: list[float]) -> dict:
                 "options": options,
                 "crs": [c.uri for c in SUPPORTED],
                 "storage_crs": STORAGE.uri,
+                # Read by our collection page template only (the tiles are ogc/tiles views, not a pygeoapi provider).
+                "vector_tiles": collection.id in SOURCES,
             }
         ],
     }

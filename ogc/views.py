@@ -20,12 +20,12 @@ import pygeoapi.api as core_api
 import pygeoapi.api.itemtypes as itemtypes_api
 from django.conf import settings
 from django.contrib.gis.geos import Polygon
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.middleware.csp import get_nonce
 from django.views.decorators.http import require_safe
 from django.views.static import serve
 from pygeoapi import l10n
-from pygeoapi.api import API, F_HTML, APIRequest, apply_gzip
+from pygeoapi.api import API, F_HTML, F_JSON, FORMAT_TYPES, APIRequest, apply_gzip
 from pygeoapi.openapi import get_oas
 from pygeoapi.util import render_j2_template, to_json
 
@@ -252,11 +252,7 @@ def _record_items(request: HttpRequest) -> HttpResponse:
         state, left = _records_state(request, request.GET)
     except InvalidInputError as error:
         return _bad_request(error)
-    request.GET = left
-    response = _execute(
-        request, itemtypes_api.get_collection_items, records.RECORDS_ID, lean=True, state=state, check_format=False
-    )
-    return _features_finish(response, state, links=True)
+    return _items_answer(request, records.RECORDS_ID, state, left)
 
 
 def _record_item(request: HttpRequest, item_id: str) -> HttpResponse:
@@ -280,11 +276,73 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
         state, left = params.items_parse(request.GET, collection, user=request.user, url="")
     except InvalidInputError as error:
         return _bad_request(error)
+    return _items_answer(request, collection_id, state, left)
+
+
+def _items_answer(request: HttpRequest, collection_id: str, state: RequestState, left: QueryDict) -> HttpResponse:
+    """Items as GeoJSON, or as pygeoapi's HTML page made from the GeoJSON document with its links fixed.
+
+    pygeoapi builds every link of a page (next, prev, JSON) from the parameters it saw, and those we
+    parse ourselves (crs, bbox, filter, ...) are kept from it: so for HTML it builds the GeoJSON document,
+    whose links ``_links_fixed`` completes, and the page is rendered from that.
+    """
+    offset = left.get("offset", "0")
+    html = APIRequest.from_django(request, _api(request, lean=True).locales).format == F_HTML
+    if html:
+        left["f"] = F_JSON
     request.GET = left
+    if html:
+        return _features_finish(
+            _execute(request, _items_page, collection_id, state, offset, lean=True, state=state), state, links=False
+        )
     response = _execute(
         request, itemtypes_api.get_collection_items, collection_id, lean=True, state=state, check_format=False
     )
-    return _features_finish(response, state, links=True)
+    return _features_finish(response, state, links=True, offset=offset)
+
+
+def _items_page(
+    api: API, api_request: APIRequest, collection_id: str, state: RequestState, offset: str
+) -> tuple[dict, int, str]:
+    headers, status, content = itemtypes_api.get_collection_items(api, api_request, collection_id)
+    if status != HTTPStatus.OK:
+        return headers, status, content
+    data = json.loads(content)
+    data["links"] = _html_links(_links_fixed(data, state, offset=offset))
+    # What pygeoapi adds for its template (itemtypes.get_collection_items), from the provider's definition.
+    provider = api.config["resources"][collection_id]["providers"][0]
+    items_path = f"{api.get_collections_url()}/{collection_id}/items"
+    data.update(
+        itemtype=provider["type"],
+        items_path=items_path,
+        dataset_path=items_path.rsplit("/", 1)[0],
+        collections_path=api.get_collections_url(),
+        offset=int(offset),
+        id_field=provider.get("id_field"),
+    )
+    if provider.get("uri_field"):
+        data["uri_field"] = provider["uri_field"]
+    if provider.get("title_field"):
+        data["title_field"] = data["id_field"] = l10n.translate(provider["title_field"], api_request.locale)
+    headers["Content-Type"] = FORMAT_TYPES[F_HTML]
+    templates = api.get_dataset_templates(collection_id)
+    html = render_j2_template(api.tpl_config, templates, "collections/items/index.html", data, api_request.locale)
+    return headers, status, html
+
+
+def _html_links(links: list[dict]) -> list[dict]:
+    """The GeoJSON document's links as the HTML page's: the page is "self", next and prev stay HTML."""
+    fixed = []
+    for link in links:
+        parts = urlsplit(link["href"])
+        query = dict(parse_qsl(parts.query))
+        rel = link["rel"]
+        if rel in ("next", "prev"):
+            query["f"] = F_HTML
+        elif rel in ("self", "alternate") and parts.path.endswith("/items"):
+            rel = "self" if query.get("f") == F_HTML else "alternate"
+        fixed.append({**link, "rel": rel, "href": parts._replace(query=urlencode(query)).geturl()})
+    return fixed
 
 
 @require_safe
@@ -303,7 +361,7 @@ def item(request: HttpRequest, collection_id: str, item_id: str) -> HttpResponse
     return _features_finish(response, state, links=False)
 
 
-def _features_finish(response: HttpResponse, state: RequestState, *, links: bool) -> HttpResponse:
+def _features_finish(response: HttpResponse, state: RequestState, *, links: bool, offset: str = "0") -> HttpResponse:
     """GeoJSON media type, Content-Crs, and paging links that keep the parameters pygeoapi did not see."""
     if response.status_code != 200:
         return response
@@ -317,12 +375,14 @@ def _features_finish(response: HttpResponse, state: RequestState, *, links: bool
         # data gives the same body and ETag, and conditional requests work (ogc.middleware).
         content.pop("timeStamp", None)
         if links:
-            content["links"] = _links_fixed(content, state)
+            content["links"] = _links_fixed(content, state, offset=offset)
         response.content = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
     return response
 
 
-def _links_fixed(content: dict, state: RequestState) -> list[dict]:
+def _links_fixed(content: dict, state: RequestState, *, offset: str = "0") -> list[dict]:
+    """Links to items with every parameter of the request: next and prev with their own offset, the
+    document's other representations (self, alternate) with the request's (pygeoapi drops it there)."""
     matched = content.get("numberMatched")
     fixed = []
     for link in content.get("links", []):
@@ -331,11 +391,12 @@ def _links_fixed(content: dict, state: RequestState) -> list[dict]:
             fixed.append(link)
             continue
         own = dict(parse_qsl(parts.query))
-        offset = int(own.get("offset", 0))
         # pygeoapi offers "next" whenever a page is full, even the last one.
-        if link["rel"] == "next" and matched is not None and offset >= matched:
+        if link["rel"] == "next" and matched is not None and int(own.get("offset", 0)) >= matched:
             continue
         query = dict(state.query)
+        if link["rel"] in ("self", "alternate") and offset != "0":
+            query["offset"] = offset
         query.update({k: v for k, v in own.items() if k in ("f", "offset")})
         fixed.append({**link, "href": parts._replace(query=urlencode(query)).geturl()})
     return fixed

@@ -42,8 +42,30 @@ PATCHES = [
         r"\n\2  if (element) { element.addEventListener(h[1], h[2]); }"
         r"\n\2});\1",
     ),
+    # The limit selector keeps the page's other parameters (crs, bbox, filter, ...) and starts at the first page.
+    (
+        r"document\.location\.search = `limit=\$\{limit\}`;",
+        "var search = new URLSearchParams(document.location.search);"
+        " search.set('limit', limit); search.delete('offset');"
+        " document.location.search = search.toString();",
+    ),
+    # Pages without a JSON-LD representation (our tiles pages: data.jsonld = false) neither link nor fetch one.
+    (r"\{% if links_found\.jsonld == '' %\}", "{% if links_found.jsonld == '' and data.jsonld is not sameas false %}"),
+    (r"\n(\s*)<script>(\s*// Requests and embeds JSON-LD)", r"\n\1{% if data.jsonld is not sameas false %}<script>\2"),
+    (r"(xhr\.send\(\);\s*</script>)", r"\1{% endif %}"),
+    # Our vector tiles (ogc/tiles) are Django views, not pygeoapi tile providers: the landing page always
+    # links our /tileMatrixSets, a collection page its tiles when its provider says vector_tiles (ogc.config).
+    (r"\{% if data\['tile'\] %\}", "{% if true %}"),
+    (r"/TileMatrixSets\?f=html", "/tileMatrixSets?f=html"),
+    (r"\{% if 'tile' in provider\['type'\] %\}", "{% if 'tile' in provider['type'] or provider.get('vector_tiles') %}"),
 ]
-FILES = ["_base.html", "collections/collection.html", "collections/items/index.html", "collections/items/item.html"]
+FILES = [
+    "_base.html",
+    "landing_page.html",
+    "collections/collection.html",
+    "collections/items/index.html",
+    "collections/items/item.html",
+]
 
 
 def main() -> None:

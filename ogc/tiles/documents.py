@@ -37,10 +37,18 @@ def collection_links_add(content: dict, *, base: str) -> dict:
 
 
 def landing_links_fix(content: dict, *, base: str) -> dict:
-    """pygeoapi links its own /TileMatrixSets (JSON and HTML); ours is /tileMatrixSets, JSON only."""
+    """pygeoapi links its own /TileMatrixSets (JSON and HTML); ours is /tileMatrixSets (JSON and HTML too)."""
     links = [link for link in content.get("links", []) if link.get("rel") != REL_TILING_SCHEME + "s"]
     links.append(
         {"rel": REL_TILING_SCHEME + "s", "type": JSON, "title": "Tiling schemes", "href": f"{base}/tileMatrixSets"}
+    )
+    links.append(
+        {
+            "rel": REL_TILING_SCHEME + "s",
+            "type": "text/html",
+            "title": "Tiling schemes as HTML",
+            "href": f"{base}/tileMatrixSets?f=html",
+        }
     )
     content["links"] = links
     return content
@@ -66,7 +74,10 @@ def _path_param(name: str, description: str, enum: list[str] | None = None) -> d
 
 def openapi_paths_add(document: dict) -> dict:
     """The tiles endpoints as OpenAPI 3.0 paths, self-contained (no remote $ref)."""
-    json_ok = {"description": "JSON document", "content": {JSON: {"schema": {"type": "object"}}}}
+    json_ok = {
+        "description": "JSON document, or its HTML page (f=html or Accept: text/html)",
+        "content": {JSON: {"schema": {"type": "object"}}, "text/html": {"schema": {"type": "string"}}},
+    }
     collection = _path_param("collectionId", "a collection with vector tiles", list(SOURCES))
     tms = _path_param("tileMatrixSetId", "tile matrix set", [TMS_ID])
     paths = document.setdefault("paths", {})
@@ -75,7 +86,7 @@ def openapi_paths_add(document: dict) -> dict:
             "summary": "Tile matrix sets offered",
             "operationId": "getTileMatrixSetsList",
             "tags": ["Tiles"],
-            "parameters": [_f("json")],
+            "parameters": [_f("json", "html")],
             "responses": {"200": json_ok, **_error_responses()},
         }
     }
@@ -84,7 +95,7 @@ def openapi_paths_add(document: dict) -> dict:
             "summary": "Definition of a tile matrix set (OGC Two Dimensional Tile Matrix Set 2.0)",
             "operationId": "getTileMatrixSetDefinition",
             "tags": ["Tiles"],
-            "parameters": [tms, _f("json")],
+            "parameters": [tms, _f("json", "html")],
             "responses": {"200": json_ok, **_error_responses()},
         }
     }
@@ -93,7 +104,7 @@ def openapi_paths_add(document: dict) -> dict:
             "summary": "Vector tilesets of a collection",
             "operationId": "getCollectionVectorTileSetsList",
             "tags": ["Tiles"],
-            "parameters": [collection, _f("json")],
+            "parameters": [collection, _f("json", "html")],
             "responses": {"200": json_ok, **_error_responses()},
         }
     }
@@ -102,7 +113,7 @@ def openapi_paths_add(document: dict) -> dict:
             "summary": "Tileset metadata: limits per tile matrix, layers and their properties, tile URL template",
             "operationId": "getCollectionVectorTileSet",
             "tags": ["Tiles"],
-            "parameters": [collection, tms, _f("json")],
+            "parameters": [collection, tms, _f("json", "html")],
             "responses": {"200": json_ok, **_error_responses()},
         }
     }

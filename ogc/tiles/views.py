@@ -28,6 +28,7 @@ from geoportal.data_version import data_versions
 from geoportal.errors import GeoportalError, InvalidInputError, NotFoundError
 from ogc import params
 from ogc.response_cache import tables_read
+from ogc.tiles import html
 from ogc.tiles.matrix import CRS_3857, TMS_ID, TMS_URI, Limits, city_bbox, limits_for, tile_matrix_set
 from ogc.tiles.render import tile_render
 from ogc.tiles.sources import SOURCES, TileSource, source_get
@@ -40,6 +41,8 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 REL_TILING_SCHEME = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"
 REL_TILESETS_VECTOR = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
 TEMPLATE = "{tileMatrix}/{tileRow}/{tileCol}"
+# The documents (not the tiles) are JSON or, for browsers (f=html, Accept: text/html), HTML pages.
+FORMATS = ("json", "html")
 
 
 def base_url(request: HttpRequest) -> str:
@@ -56,6 +59,10 @@ def _json(content: dict) -> JsonResponse:
     response = JsonResponse(content, json_dumps_params={"ensure_ascii": False})
     response["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+def _html_link(href: str, title: str = "This document as HTML") -> dict:
+    return {"rel": "alternate", "type": html.HTML, "title": title, "href": f"{href}?f=html"}
 
 
 def _check(request: HttpRequest, *, formats: tuple[str, ...]) -> None:
@@ -83,9 +90,10 @@ def source_limits(source: TileSource) -> dict[int, Limits]:
 
 
 @require_safe
+@html.negotiated(page="tilematrixsets")
 def tile_matrix_sets(request: HttpRequest) -> HttpResponse:
     try:
-        _check(request, formats=("json",))
+        _check(request, formats=FORMATS)
     except GeoportalError as error:
         return _error(error)
     base = base_url(request)
@@ -98,36 +106,46 @@ def tile_matrix_sets(request: HttpRequest) -> HttpResponse:
                     "title": tms["title"],
                     "uri": TMS_URI,
                     "crs": CRS_3857,
-                    "links": [{"rel": "self", "type": JSON, "href": f"{base}/tileMatrixSets/{TMS_ID}"}],
+                    "links": [
+                        {"rel": "self", "type": JSON, "href": f"{base}/tileMatrixSets/{TMS_ID}"},
+                        _html_link(f"{base}/tileMatrixSets/{TMS_ID}"),
+                    ],
                 }
             ],
-            "links": [{"rel": "self", "type": JSON, "href": f"{base}/tileMatrixSets"}],
+            "links": [
+                {"rel": "self", "type": JSON, "href": f"{base}/tileMatrixSets"},
+                _html_link(f"{base}/tileMatrixSets"),
+            ],
         }
     )
 
 
 @require_safe
+@html.negotiated(page="tilematrixset")
 def tile_matrix_set_view(request: HttpRequest, tms_id: str) -> HttpResponse:
     try:
-        _check(request, formats=("json",))
+        _check(request, formats=FORMATS)
         _tms(tms_id)
     except GeoportalError as error:
         return _error(error)
-    return _json(tile_matrix_set())
+    href = f"{base_url(request)}/tileMatrixSets/{TMS_ID}"
+    return _json({**tile_matrix_set(), "links": [{"rel": "self", "type": JSON, "href": href}, _html_link(href)]})
 
 
 def _tileset_links(base: str, source: TileSource) -> list[dict]:
     tileset = f"{base}/collections/{source.id}/tiles/{TMS_ID}"
     return [
         {"rel": "self", "type": JSON, "title": f"{source.title}: {TMS_ID} tileset", "href": tileset},
+        _html_link(tileset, f"{source.title}: {TMS_ID} tileset as HTML, with a map"),
         {"rel": REL_TILING_SCHEME, "type": JSON, "title": TMS_ID, "href": f"{base}/tileMatrixSets/{TMS_ID}"},
     ]
 
 
 @require_safe
+@html.negotiated(page="tilesets")
 def tilesets(request: HttpRequest, collection_id: str) -> HttpResponse:
     try:
-        _check(request, formats=("json",))
+        _check(request, formats=FORMATS)
         source = _source(collection_id)
     except GeoportalError as error:
         return _error(error)
@@ -145,6 +163,7 @@ def tilesets(request: HttpRequest, collection_id: str) -> HttpResponse:
             ],
             "links": [
                 {"rel": "self", "type": JSON, "href": f"{base}/collections/{source.id}/tiles"},
+                _html_link(f"{base}/collections/{source.id}/tiles"),
                 {"rel": "collection", "type": JSON, "href": f"{base}/collections/{source.id}"},
             ],
         }
@@ -152,9 +171,10 @@ def tilesets(request: HttpRequest, collection_id: str) -> HttpResponse:
 
 
 @require_safe
+@html.negotiated(page="tileset")
 def tileset(request: HttpRequest, collection_id: str, tms_id: str) -> HttpResponse:
     try:
-        _check(request, formats=("json",))
+        _check(request, formats=FORMATS)
         source = _source(collection_id)
         _tms(tms_id)
     except GeoportalError as error:

@@ -136,6 +136,8 @@ def test_sources_lists_every_layer_attribution_and_software_licences(client, cit
     assert "Leaflet" in html
     assert "OpenLayers" in html
     assert html.count("BSD-2-Clause") == 2
+    assert "MapLibre GL JS</a> 6.17.0" in html
+    assert re.search(r'href="/static/vendor/maplibre-gl-6\.17\.0/LICENSE[.\w]*\.txt" rel="license">BSD-3-Clause', html)
     assert "Demodaten" in html  # the demo layers of the catalogue are marked
 
 

@@ -130,7 +130,7 @@ def test_collections_link_their_tilesets_and_conformance_declares_tiles(client, 
         assert f"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/{name}" in conforms
     landing = client.get(OGC + "/", {"f": "json"}).json()
     schemes = [link for link in landing["links"] if link["rel"].endswith("/tiling-schemes")]
-    assert [link["href"].rsplit("/ogc", 1)[1] for link in schemes] == ["/tileMatrixSets"]
+    assert [link["href"].rsplit("/ogc", 1)[1] for link in schemes] == ["/tileMatrixSets", "/tileMatrixSets?f=html"]
 
 
 def test_openapi_describes_the_tile_paths_and_validates(client, city):

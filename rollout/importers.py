@@ -378,7 +378,7 @@ class FeatureValidator:
             if target == "expected":
                 feature["expected_precision"] = precision
             # A sign-up deadline only has to lie ahead while the area is still in pre-marketing.
-            ahead = Stage.PRE_MARKETING if target == "quota_deadline" else FUTURE_STAGES
+            ahead = (Stage.PRE_MARKETING,) if target == "quota_deadline" else FUTURE_STAGES
             if feature["stage"] in ahead and expected_end(when, precision) < self.today:
                 self.report.error(
                     f"{field} lies in the past", row=index, field=field, value=value, expected="today or later"

@@ -8,12 +8,15 @@ rollout.importers (geometry as EWKT in EPSG:25832) for the pages of large files.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 
+import numpy as np
 import psycopg
 from django.db import connection
 
 from layers.models import SRID
+from rollout.features import PlanFeatures
 from rollout.models import PlanArea, PlanAreaStaging, PlanSubmission
 
 # (staging/area column, feature key) of the attributes copied from a validated feature.
@@ -39,22 +42,54 @@ _BLANK_DEFAULT = frozenset({"name", "expected_precision", "cancel_reason", "subs
 _STAGING = PlanAreaStaging._meta.db_table
 
 
-def features_stage(*, submission: PlanSubmission, features: list[dict]) -> None:
-    """COPY the validated ``features`` into the staging table, in their order (within the caller's transaction)."""
-    names = [c for c, _ in COLUMNS]
-    keys = [k for _, k in COLUMNS]
-    blank = [i for i, c in enumerate(names) if c in _BLANK_DEFAULT]
-    sql = f"COPY {_STAGING} (submission_id, position, row, geom, addresses, {', '.join(names)}) FROM STDIN"
+def features_stage(*, submission: PlanSubmission, features: PlanFeatures) -> None:
+    """COPY the validated ``features`` into the staging table, in their order (within the caller's transaction).
+
+    The COPY text is built by column: each attribute combination is formatted once, and a row is one
+    join of its per-feature fields with its combination's text.
+    """
+    names = ", ".join(c for c, _ in COLUMNS[2:])
+    sql = f"COPY {_STAGING} (submission_id, position, row, geom, addresses, key, name, {names}) FROM STDIN"
+    combinations = np.array([_attributes_text(a) for a in features.attributes] or [""], dtype=object)
+    columns = (
+        itertools.repeat(str(submission.pk), len(features)),
+        map(str, range(len(features))),
+        ("\\N" if r is None else str(r) for r in features.rows),
+        ("\\N" if g is None else g for g in features.geoms),
+        ("\\N" if a is None else "{" + ",".join(map(str, a)) + "}" for a in features.addresses),
+        _escaped(features.keys),
+        _escaped(features.names),
+        combinations[features.codes].tolist(),
+    )
+    lines = map("\t".join, zip(*columns, strict=True))
     connection.ensure_connection()
     with psycopg.Cursor(connection.connection) as cursor, cursor.copy(sql) as copy:
-        pk = submission.pk
-        for position, feature in enumerate(features):
-            values = [pk, position, feature.get("row"), feature.get("geom"), feature.get("addresses")]
-            values += map(feature.get, keys)
-            for i in blank:
-                if values[5 + i] is None:
-                    values[5 + i] = ""
-            copy.write_row(values)
+        while chunk := list(itertools.islice(lines, _COPY_CHUNK)):
+            copy.write("\n".join(chunk) + "\n")
+
+
+_COPY_CHUNK = 20000  # rows per write
+# COPY's text format: backslash escapes for these characters, \N for NULL.
+_ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _escaped(values: list[str]) -> list[str]:
+    joined = "".join(values)
+    if any(c in joined for c in "\\\t\n\r"):
+        return [v.translate(_ESCAPE) for v in values]
+    return values
+
+
+def _attributes_text(attributes: dict) -> str:
+    """One attribute combination as the tab-separated COPY fields of COLUMNS[2:]."""
+    fields = []
+    for column, key in COLUMNS[2:]:
+        value = attributes.get(key)
+        if value is None:
+            fields.append("" if column in _BLANK_DEFAULT else "\\N")
+        else:
+            fields.append(str(value).translate(_ESCAPE))
+    return "\t".join(fields)
 
 
 def features_staged(*, submission: PlanSubmission, keys: Iterable[str] | None = None) -> list[dict]:

@@ -9,6 +9,7 @@ field, value and what was expected; an error anywhere makes the file invalid.
 
 from __future__ import annotations
 
+import operator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -180,27 +181,27 @@ class FeatureValidator:
     def _keys_and_names(self, rows: np.ndarray) -> tuple[list[str], list[str]]:
         """Key (``row-N`` when blank) and name of the rows ``rows`` (0-based), as _attributes makes them."""
         keys, blank = self._text(self.columns.get("key"), rows, strip=True)
-        if blank.any():
-            for i in np.flatnonzero(blank).tolist():
-                keys[i] = f"row-{rows[i] + 1}"
-        names, blank = self._text(self.columns.get("name"), rows, strip=False)
-        if blank.any():
-            for i in np.flatnonzero(blank).tolist():
-                names[i] = ""
-        return keys, [n[:200] for n in names] if any(len(n) > 200 for n in names) else names
+        for i in np.flatnonzero(blank).tolist():
+            keys[i] = f"row-{rows[i] + 1}"
+        names, _ = self._text(self.columns.get("name"), rows, strip=False)
+        return keys, [n[:200] for n in names] if max(map(len, names), default=0) > 200 else names
 
     def _text(self, column: str | None, rows: np.ndarray, *, strip: bool) -> tuple[list[str], np.ndarray]:
-        """``str(value)`` (stripped if ``strip``) of ``column`` at ``rows``, and which of them are blank."""
+        """``str(value)`` (stripped if ``strip``) of ``column`` at ``rows``, "" for blanks, and which are blank."""
         if column is None or column not in self.table.data:
             return [""] * len(rows), np.ones(len(rows), dtype=bool)
         values = self.table.data[column][rows]
         if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
-            # The common case, checked in bulk: text (or nothing).
-            text = pd.Series(values, dtype=object)
-            stripped = text.str.strip()
-            blank = (stripped.isna() | (stripped == "")).to_numpy()
-            chosen = stripped if strip else text
-            return chosen.where(~blank, "").tolist(), blank
+            # The common case, checked in bulk: text or nothing, usually without surrounding spaces.
+            missing = pd.isna(values)
+            text = values.tolist() if not missing.any() else np.where(missing, "", values).tolist()
+            stripped = list(map(str.strip, text))
+            blank = np.fromiter(map(operator.not_, stripped), dtype=bool, count=len(stripped))
+            if strip:
+                return stripped, blank
+            if blank.any():
+                text = [t if not b else "" for t, b in zip(text, blank.tolist(), strict=True)]
+            return text, blank
         python = values.tolist()
         blank = np.fromiter(map(_blank, python), dtype=bool, count=len(python))
         # As _attributes: str(key).strip(), str(name or "") (a name of 0 or False is no name).
@@ -600,10 +601,14 @@ def _group_address_rows(features: PlanFeatures, *, report: Report) -> PlanFeatur
     """
     if not len(features):
         return features
-    keys = pd.Series(features.keys, dtype=object)
-    geoms = pd.Series(features.geoms, dtype=object)
-    involved = keys.duplicated(keep=False).to_numpy() | (geoms.duplicated(keep=False) & geoms.notna()).to_numpy()
-    involved |= np.fromiter((a is not None for a in features.addresses), dtype=bool, count=len(features))
+    involved = np.zeros(len(features), dtype=bool)
+    if len(set(features.keys)) < len(features):
+        involved |= pd.Series(features.keys, dtype=object).duplicated(keep=False).to_numpy()
+    if len(set(features.geoms)) < len(features):  # (several None count once: address lists are added below)
+        geoms = pd.Series(features.geoms, dtype=object)
+        involved |= (geoms.duplicated(keep=False) & geoms.notna()).to_numpy()
+    if features.addresses.count(None) < len(features):
+        involved |= np.fromiter((a is not None for a in features.addresses), dtype=bool, count=len(features))
     if not involved.any():
         return features
     grouped = PlanFeatures.from_dicts(_group_rows(features.take(np.flatnonzero(involved)).dicts(), report=report))

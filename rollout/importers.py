@@ -138,7 +138,7 @@ class FeatureValidator:
             keys=keys,
             names=names,
             codes=codes[order],
-            attributes=templates,
+            attributes=[t if t is not None else {} for t in templates],  # (no fast row has a bad one)
             geoms=fast_geoms[fast[fast_rows]].tolist() if len(order) else [],
             addresses=[None] * len(order),
         )

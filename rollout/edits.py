@@ -45,7 +45,7 @@ class EditConflict(InvalidInputError):
 
 
 def features_of_version(version: PlanVersion | None) -> list[dict]:
-    """A stored version's areas as validated features (the shape FeatureValidator returns)."""
+    """A stored version's areas as validated feature dicts (the shape of PlanFeatures.dicts())."""
     if version is None:
         return []
     features: dict[int, dict] = {}

@@ -1,9 +1,10 @@
 """The validated features of a received submission, kept in a staging table until the submission is decided.
 
-``features_stage`` COPYs them into PlanAreaStaging (no JSON document, no quoting of a 100,000-row
-statement); ``staged_areas_accept`` moves them into PlanArea and its address links with two
-INSERT … SELECT statements; ``features_staged`` reads them back as the feature dicts of
-rollout.importers (geometry as EWKT in EPSG:25832) for the pages of large files.
+``features_stage`` COPYs them into PlanAreaStaging (COPY text built by column from
+rollout.features.PlanFeatures); rollout.diff.staged_diff compares them with the current version in SQL;
+``staged_areas_accept`` moves them into PlanArea and its address links with two INSERT … SELECT
+statements; ``features_staged`` reads them back as feature dicts (geometry as EWKT in EPSG:25832) for
+the pages of large files.
 """
 
 from __future__ import annotations

@@ -22,19 +22,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from geoportal.errors import InvalidInputError, NotFoundError
-from rollout.diff import plan_diff, snapshot_of_features, snapshot_of_version
+from rollout.features import PlanFeatures
 from rollout.importers import ATTRIBUTES
 from rollout.models import PlanArea, PlanSubmission, PlanVersion, Provider
+from rollout.pipeline import finish, require, validate_file
 from rollout.readers import Report
 from rollout.roles import AnyUser, can_submit
-from rollout.services import (
-    _check_transitions,
-    _finish,
-    _require,
-    _validate_file,
-    plan_version_current,
-    submission_accept,
-)
+from rollout.services import plan_version_current, submission_accept
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +45,7 @@ class EditConflict(InvalidInputError):
 
 
 def features_of_version(version: PlanVersion | None) -> list[dict]:
-    """A stored version's areas as validated features (the shape FeatureValidator returns)."""
+    """A stored version's areas as validated feature dicts (the shape of PlanFeatures.dicts())."""
     if version is None:
         return []
     features: dict[int, dict] = {}
@@ -102,7 +96,7 @@ def plan_area_edit(
     ``document`` is a GeoJSON Feature (or a FeatureCollection of one) for create and replace.
     Returns the submission and, if it was valid, the new version (unpublished).
     """
-    _require(can_submit(by, provider), by, "you may not hand in plans for this provider")
+    require(can_submit(by, provider), by, "you may not hand in plans for this provider")
     # One edit at a time per provider: the version it builds on must stay current until it is accepted.
     Provider.objects.select_for_update().get(pk=provider.pk)
     current = plan_version_current(provider=provider)
@@ -121,21 +115,17 @@ def plan_area_edit(
     if action == "delete":
         body = json.dumps({"type": "FeatureCollection", "features": [], "deleted": replaced_key}).encode()
         submission.original_name = f"api-delete-{replaced_key}.geojson"[:255]
-        new_features = []
+        new_features = PlanFeatures.empty()
     else:
         body = _feature_collection(document)
         submission.original_name = f"api-{action}.geojson"
     submission.size = len(body)
     submission.file.save(submission.original_name, ContentFile(body), save=False)
     if action != "delete":
-        new_features = _validate_file(submission, mapping={}, report=report)
+        new_features = validate_file(submission, mapping={}, report=report)
         _check_edit(action, new_features, kept, replaced_key, report=report)
-    features = kept + new_features
-    old = snapshot_of_version(current)
-    new = snapshot_of_features(features)
-    _check_transitions(old, new, features, report=report)
-    diff = plan_diff(old=old, new=new) if not report.has_errors else {}
-    submission = _finish(submission, report=report, features=features, diff=diff)
+    features = PlanFeatures.concat([PlanFeatures.from_dicts(kept), new_features])
+    submission = finish(submission, report=report, features=features, current=current)
     if report.has_errors:
         return submission, None
     version = submission_accept(submission=submission, by=by)
@@ -170,14 +160,14 @@ def _feature_collection(document: bytes | None) -> bytes:
     return json.dumps({"type": "FeatureCollection", "features": [feature]}).encode()
 
 
-def _check_edit(action: str, new: list[dict], kept: list[dict], replaced_key: str | None, *, report: Report) -> None:
-    if not new:
+def _check_edit(action: str, new: PlanFeatures, kept: list[dict], replaced_key: str | None, *, report: Report) -> None:
+    if not len(new):
         return
-    feature = new[0]
+    feature = {"key": new.keys[0]}
     if action == "replace" and feature["key"] != replaced_key:
         if feature["key"].startswith("row-"):
             # No key in the body: the replaced area keeps its own.
-            feature["key"] = replaced_key
+            feature["key"] = new.keys[0] = replaced_key
         else:
             report.error(
                 "the key of a replaced area cannot change",

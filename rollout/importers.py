@@ -1,18 +1,25 @@
 """Turn a provider's rows into validated plan features, and say precisely what is wrong where.
 
-Input: a RawTable from rollout.readers and a field mapping (canonical field →
-the provider's column). Output: a list of plain dicts (geometry as hex EWKB in
-EPSG:25832, coordinates rounded to millimetres, or a list of address ids) that rollout.services stores once the
-submission is accepted. Every problem goes into the Report with its row,
-field, value and what was expected; an error anywhere makes the file invalid.
+Input: a RawTable from rollout.readers (numpy columns) and a field mapping (canonical field → the
+provider's column). Output: rollout.features.PlanFeatures, the validated features by column (geometry as
+hex EWKB in EPSG:25832, coordinates rounded to millimetres, or a list of address ids), which
+rollout.pipeline stages and diffs. Every problem goes into the Report with its row, field, value and
+what was expected; an error anywhere makes the file invalid.
+
+Clean data is handled by column: each distinct combination of attribute values is checked once, clean
+polygons inside the city are checked and serialised over shapely arrays, and such rows never become a
+dict. Every row with a problem (or with addresses) takes the per-row path in file order, so the report
+is the same as if every row had been checked one by one.
 """
 
 from __future__ import annotations
 
+import operator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import shapely
 from django.utils import timezone
 from pyproj import CRS, Transformer
@@ -20,6 +27,7 @@ from pyproj.exceptions import CRSError
 
 from layers.models import SRID
 from rollout.addresses import AddressMatcher
+from rollout.features import PlanFeatures
 from rollout.readers import RawTable, Report
 from rollout.stages import FUTURE_STAGES, Funding, Stage
 from rollout.vocabulary import (
@@ -100,49 +108,110 @@ class FeatureValidator:
         value = row.get(column) if column else None
         return None if _blank(value) else value
 
-    def run(self) -> list[dict]:
+    def run(self) -> PlanFeatures:
+        """Validate every row; the validated features by column (problems in the report, in row order)."""
         if not self._prepare_geometry_source():
-            return []
-        self.clean = self._clean_polygons()
-        features = []
-        # A row's attributes (all but key and name) depend only on its values of the attribute columns, so
-        # rows repeating an earlier row's values reuse its checked result. Only combinations that are new or
-        # have problems are checked (and reported) row by row; with a provider's export that is a few dozen.
-        checked: dict[tuple, dict] = {}
-        data = self.table.data
+            return PlanFeatures.empty()
         size = len(self.table)
-        blank = [None] * size
-        attribute_columns = [data[self.columns[f]] if f in self.columns else blank for f in _ATTRIBUTE_FIELDS]
-        keys = data[self.columns["key"]] if "key" in self.columns else blank
-        names = data[self.columns["name"]] if "name" in self.columns else blank
-        for index, values, key, name in zip(
-            range(1, size + 1), zip(*attribute_columns, strict=True), keys, names, strict=True
-        ):
-            # Types too: 1, 1.0 and True are equal as dict keys but need not validate alike.
-            values = (*values, *map(type, values))
-            template = checked.get(values)
-            if template is not None:
-                feature = template.copy()
-                key = None if _blank(key) else key
-                name = None if _blank(name) else name
-                feature["row"] = index
-                feature["key"] = str(key).strip() if key is not None else f"row-{index}"
-                feature["name"] = str(name or "")[:200]
-                row = None
-            else:
-                row = self.table.row(index - 1)
-                problems_before = len(self.report.problems)
+        fast_rows, fast_geoms = self._clean_polygons()
+        # A row's attributes (all but key and name) depend only on its values of the attribute columns: each
+        # distinct combination is checked once, on its first row. Rows of a clean combination with a clean
+        # polygon inside the city are done (no dict, no report entry); every other row takes the per-row path
+        # in file order, which reports each problem with its row as before.
+        codes, firsts = self._attribute_combinations()
+        templates = [self._template(int(first)) for first in firsts]
+        good = np.fromiter((t is not None for t in templates), dtype=bool, count=len(templates))
+        fast = np.zeros(size, dtype=bool)
+        fast[fast_rows] = True
+        fast &= good[codes]
+        slow: list[dict] = []
+        keys, names = self._keys_and_names(np.flatnonzero(~fast))
+        for i, key, name in zip(np.flatnonzero(~fast).tolist(), keys, names, strict=True):
+            index = i + 1
+            row = self.table.row(i)
+            template = templates[codes[i]]
+            feature = {"row": index, "key": key, "name": name, **template} if template is not None else None
+            if feature is None:
                 feature = self._attributes(row, index)
-                if feature is not None and len(self.report.problems) == problems_before:
-                    checked[values] = feature.copy()  # before placing adds the row's geometry or addresses
-            if index in self.clean:
-                placed = self._place_clean(index, feature)
-            else:
-                placed = self._place(row if row is not None else self.table.row(index - 1), index, feature)
-            if feature is not None and placed:
-                features.append(feature)
+            if self._place(row, index, feature) and feature is not None:
+                slow.append(feature)
         self.matcher.resolve(report=self.report)
-        return _group_address_rows(features, report=self.report)
+        order = np.flatnonzero(fast)
+        keys, names = self._keys_and_names(order)
+        kept = PlanFeatures(
+            rows=(order + 1).tolist(),
+            keys=keys,
+            names=names,
+            codes=codes[order],
+            attributes=[t if t is not None else {} for t in templates],  # (no fast row has a bad one)
+            geoms=fast_geoms[fast[fast_rows]].tolist() if len(order) else [],
+            addresses=[None] * len(order),
+        )
+        if slow:
+            kept = PlanFeatures.concat([kept, PlanFeatures.from_dicts(slow)]).by_row()
+        return _group_address_rows(kept, report=self.report)
+
+    def _attribute_combinations(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per row the number of its combination of attribute values; per combination its first row (0-based).
+
+        Values and their types count (1, 1.0 and True are equal as keys but need not validate alike); all
+        missing values (None, NaN, NaT) are one value.
+        """
+        size = len(self.table)
+        combined = np.zeros(size, dtype=np.int64)
+        for field in _ATTRIBUTE_FIELDS:
+            column = self.columns.get(field)
+            if column is None or column not in self.table.data:
+                continue
+            values = self.table.data[column]
+            parts = [pd.factorize(values, use_na_sentinel=False)[0]]
+            if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+                parts.append(pd.factorize(np.fromiter(map(type, values), dtype=object, count=size))[0])
+            for codes in parts:
+                combined = pd.factorize(combined * (int(codes.max(initial=0)) + 1) + codes)[0]
+        _, firsts, codes = np.unique(combined, return_index=True, return_inverse=True)
+        return codes.reshape(-1), firsts
+
+    def _template(self, index0: int) -> dict | None:
+        """The checked attributes of row ``index0`` without row, key and name; None if any is wrong."""
+        report, self.report = self.report, Report()
+        try:
+            feature = self._attributes(self.table.row(index0), index0 + 1)
+        finally:
+            self.report = report
+        if feature is None:
+            return None
+        return {k: v for k, v in feature.items() if k not in ("row", "key", "name")}
+
+    def _keys_and_names(self, rows: np.ndarray) -> tuple[list[str], list[str]]:
+        """Key (``row-N`` when blank) and name of the rows ``rows`` (0-based), as _attributes makes them."""
+        keys, blank = self._text(self.columns.get("key"), rows, strip=True)
+        for i in np.flatnonzero(blank).tolist():
+            keys[i] = f"row-{rows[i] + 1}"
+        names, _ = self._text(self.columns.get("name"), rows, strip=False)
+        return keys, [n[:200] for n in names] if max(map(len, names), default=0) > 200 else names
+
+    def _text(self, column: str | None, rows: np.ndarray, *, strip: bool) -> tuple[list[str], np.ndarray]:
+        """``str(value)`` (stripped if ``strip``) of ``column`` at ``rows``, "" for blanks, and which are blank."""
+        if column is None or column not in self.table.data:
+            return [""] * len(rows), np.ones(len(rows), dtype=bool)
+        values = self.table.data[column][rows]
+        if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+            # The common case, checked in bulk: text or nothing, usually without surrounding spaces.
+            missing = pd.isna(values)
+            text = values.tolist() if not missing.any() else np.where(missing, "", values).tolist()
+            stripped = list(map(str.strip, text))
+            blank = np.fromiter(map(operator.not_, stripped), dtype=bool, count=len(stripped))
+            if strip:
+                return stripped, blank
+            if blank.any():
+                text = [t if not b else "" for t, b in zip(text, blank.tolist(), strict=True)]
+            return text, blank
+        python = values.tolist()
+        blank = np.fromiter(map(_blank, python), dtype=bool, count=len(python))
+        # As _attributes: str(key).strip(), str(name or "") (a name of 0 or False is no name).
+        text = ["" if b or not (strip or v) else str(v) for v, b in zip(python, blank.tolist(), strict=True)]
+        return ([t.strip() for t in text] if strip else text), blank
 
     # -- geometry -------------------------------------------------------------------------------------------
 
@@ -175,39 +244,43 @@ class FeatureValidator:
         self.identity = source == CRS.from_epsg(SRID)  # most files come in the city's CRS: nothing to transform
         return True
 
-    def _clean_polygons(self) -> dict[int, tuple[str, bool, bool]]:
+    def _clean_polygons(self) -> tuple[np.ndarray, np.ndarray]:
         """Transform, check and serialise all of the file's polygons at once (GEOS and PROJ over arrays).
 
         Only geometries that need no report entry of their own (non-empty, polygonal, valid, finite after
         transformation, with an area) are handled here; every other row takes the per-row path in _place,
-        so reports are the same either way. Per row this took ~0.15 ms; over arrays it is a few µs.
+        so reports are the same either way. Returns the rows (0-based) of clean polygons inside the city and
+        their hex EWKB; clean polygons that reach outside the city go to ``self.clean`` for _place to report.
         """
+        none = np.zeros(0, dtype=np.intp), np.zeros(0, dtype=object)
         if self.transformer is None or not self.table.spatial:
-            return {}
+            return none
         geoms = np.asarray(self.table.geoms, dtype=object)
         rows = np.flatnonzero(shapely.is_geometry(geoms))
         geoms = geoms[rows]
         keep = ~shapely.is_empty(geoms) & np.isin(shapely.get_type_id(geoms), (3, 6))  # Polygon, MultiPolygon
         rows, geoms = rows[keep], geoms[keep]
         if not len(rows):
-            return {}
+            return none
         if not self.identity:
             geoms = shapely.transform(geoms, lambda xy: _stack(self.transformer.transform(xy[:, 0], xy[:, 1])))
         coords, owner = shapely.get_coordinates(geoms, return_index=True)
         broken = np.zeros(len(geoms), dtype=bool)
-        np.logical_or.at(broken, owner, ~np.isfinite(coords).all(axis=1))
+        broken[owner[~np.isfinite(coords).all(axis=1)]] = True
         keep = ~broken & shapely.is_valid(geoms)
+        keep[keep] = shapely.area(geoms[keep]) > 0
         rows, geoms = rows[keep], geoms[keep]
         if not len(rows):
-            return {}
-        parts, owner = shapely.get_parts(geoms, return_index=True)
-        multi = shapely.multipolygons(parts, indices=owner)
-        keep = shapely.area(multi) > 0
-        rows, multi = rows[keep], multi[keep]
-        intersects = shapely.intersects(self.city, multi)
-        inside = shapely.contains(self.city, multi)
-        wkb = _ewkb(multi)
-        return {int(r) + 1: (w, bool(i), bool(c)) for r, w, i, c in zip(rows, wkb, intersects, inside, strict=True)}
+            return none
+        inside = shapely.contains(self.city, geoms)
+        wkb = np.asarray(_ewkb(geoms), dtype=object)
+        for r, w in zip(rows[~inside].tolist(), wkb[~inside].tolist(), strict=True):
+            self.clean[r + 1] = (w, False, False)
+        if not inside.all():
+            intersects = shapely.intersects(self.city, geoms[~inside])
+            for r, i in zip(rows[~inside].tolist(), intersects.tolist(), strict=True):
+                self.clean[r + 1] = (self.clean[r + 1][0], i, False)
+        return rows[inside], wkb[inside]
 
     def _geometry_of(self, row: dict, index: int) -> shapely.Geometry | None:
         geom = self.table.geoms[index - 1]
@@ -378,7 +451,7 @@ class FeatureValidator:
             if target == "expected":
                 feature["expected_precision"] = precision
             # A sign-up deadline only has to lie ahead while the area is still in pre-marketing.
-            ahead = Stage.PRE_MARKETING if target == "quota_deadline" else FUTURE_STAGES
+            ahead = (Stage.PRE_MARKETING,) if target == "quota_deadline" else FUTURE_STAGES
             if feature["stage"] in ahead and expected_end(when, precision) < self.today:
                 self.report.error(
                     f"{field} lies in the past", row=index, field=field, value=value, expected="today or later"
@@ -416,14 +489,88 @@ _ATTRIBUTE_FIELDS = (
 
 
 def _ewkb(geoms: Any) -> Any:
-    """Hex EWKB in EPSG:25832 with coordinates rounded to millimetres (one geometry or an array of them).
+    """Hex EWKB MultiPolygons in EPSG:25832 with coordinates rounded to millimetres (one geometry or an array).
 
-    Hex EWKB is what PostGIS reads fastest from COPY (no WKT parsing); rounding keeps a file's
-    float noise out of stored areas and diffs.
+    Hex EWKB is what PostGIS reads fastest from COPY (no WKT parsing); rounding keeps a file's float noise
+    out of stored areas and diffs. Written with numpy from the coordinate and offset arrays of
+    ``shapely.to_ragged_array`` (the same bytes as rounding, ``multipolygons`` and ``to_wkb`` per geometry,
+    at a fraction of the cost). Polygons and MultiPolygons only.
     """
-    rounded = shapely.set_srid(shapely.transform(geoms, lambda xy: np.round(xy, 3)), SRID)
-    wkb = shapely.to_wkb(rounded, include_srid=True)  # bytes.hex() is ~3x faster than GEOS's hex writer
-    return wkb.hex() if isinstance(wkb, bytes) else [w.hex() for w in wkb]
+    single = isinstance(geoms, shapely.Geometry)
+    geoms = np.asarray([geoms] if single else geoms, dtype=object)
+    # Most plans are polygons without holes: their one ring is all their coordinates (no ring objects needed).
+    simple = (shapely.get_type_id(geoms) == 3) & (shapely.get_num_interior_rings(geoms) == 0)
+    if simple.all():
+        hexes = _ewkb_arrays(
+            shapely.get_coordinates(geoms),
+            np.concatenate(([0], np.cumsum(shapely.get_num_coordinates(geoms)))),
+            np.arange(len(geoms) + 1),
+            np.arange(len(geoms) + 1),
+        )
+    elif not simple.any():
+        kind, coords, offsets = shapely.to_ragged_array(geoms, include_z=False)
+        if kind == shapely.GeometryType.POLYGON:
+            offsets = (*offsets, np.arange(len(offsets[1])))
+        hexes = _ewkb_arrays(coords, *offsets)
+    else:
+        hexes = np.empty(len(geoms), dtype=object)
+        hexes[simple] = _ewkb(geoms[simple])
+        hexes[~simple] = _ewkb(geoms[~simple])
+        hexes = hexes.tolist()
+    return hexes[0] if single else hexes
+
+
+def _ewkb_arrays(
+    coords: np.ndarray, ring_offsets: np.ndarray, polygon_offsets: np.ndarray, geom_offsets: np.ndarray
+) -> list[str]:
+    """Hex EWKB MultiPolygons from ragged arrays (``shapely.to_ragged_array``'s layout for MultiPolygons)."""
+    if len(geom_offsets) < 2:
+        return []
+    points = np.diff(ring_offsets)  # per ring
+    rings = np.diff(polygon_offsets)  # per polygon
+    polygons = np.diff(geom_offsets)  # per geometry
+    # Byte sizes: ring = count + points; polygon = order + type + count + rings; geometry = order + type +
+    # SRID + count + polygons. Cumulative sums give each part's start.
+    ring_end = np.concatenate(([0], np.cumsum(4 + 16 * points)))
+    polygon_size = 9 + ring_end[polygon_offsets[1:]] - ring_end[polygon_offsets[:-1]]
+    polygon_end = np.concatenate(([0], np.cumsum(polygon_size)))
+    geom_size = 13 + polygon_end[geom_offsets[1:]] - polygon_end[geom_offsets[:-1]]
+    geom_start = np.concatenate(([0], np.cumsum(geom_size)))
+    polygon_geom = np.repeat(np.arange(len(polygons)), polygons)
+    polygon_start = geom_start[polygon_geom] + 13 + polygon_end[:-1] - polygon_end[geom_offsets[:-1]][polygon_geom]
+    ring_polygon = np.repeat(np.arange(len(rings)), rings)
+    ring_start = polygon_start[ring_polygon] + 9 + ring_end[:-1] - ring_end[polygon_offsets[:-1]][ring_polygon]
+    out = np.empty(int(geom_start[-1]), dtype=np.uint8)
+    headers = [
+        _put(out, geom_start[:-1], np.uint8(1), 0x20000006, SRID, polygons),  # little endian, MultiPolygon, SRID
+        _put(out, polygon_start, np.uint8(1), 3, rings),
+        _put(out, ring_start, points),
+    ]
+    # Everything that is not a header is coordinates, in the order of ``coords``.
+    is_coordinate = np.ones(len(out), dtype=bool)
+    for positions in headers:
+        is_coordinate[positions] = False
+    out[is_coordinate] = np.round(coords, 3).astype("<f8").view(np.uint8).reshape(-1)
+    text = out.tobytes().hex()
+    bounds = (2 * geom_start).tolist()
+    return [text[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _put(out: np.ndarray, starts: np.ndarray, *fields: Any) -> np.ndarray:
+    """Write consecutive little-endian fields (one uint8, else uint32; scalars or one per start) at ``starts``.
+
+    Returns the positions written."""
+    parts = []
+    for value in fields:
+        if isinstance(value, np.uint8):
+            parts.append(np.broadcast_to(np.asarray(value, dtype=np.uint8).reshape(1, 1), (len(starts), 1)))
+        else:
+            data = np.ascontiguousarray(np.broadcast_to(np.asarray(value, dtype="<u4"), starts.shape))
+            parts.append(data.view(np.uint8).reshape(-1, 4))
+    data = np.hstack(parts)
+    positions = starts[:, None] + np.arange(data.shape[1])
+    out[positions] = data
+    return positions
 
 
 def ewkt(geom: str) -> str:
@@ -451,7 +598,29 @@ ATTRIBUTES = (
 )
 
 
-def _group_address_rows(features: list[dict], *, report: Report) -> list[dict]:
+def _group_address_rows(features: PlanFeatures, *, report: Report) -> PlanFeatures:
+    """Rows that name addresses form one area per key; polygon rows must have unique keys and shapes.
+
+    Only rows that can interact (address-list rows, repeated keys, repeated geometries) go through the
+    row-by-row grouping; the others pass as they are.
+    """
+    if not len(features):
+        return features
+    involved = np.zeros(len(features), dtype=bool)
+    if len(set(features.keys)) < len(features):
+        involved |= pd.Series(features.keys, dtype=object).duplicated(keep=False).to_numpy()
+    if len(set(features.geoms)) < len(features):  # (several None count once: address lists are added below)
+        geoms = pd.Series(features.geoms, dtype=object)
+        involved |= (geoms.duplicated(keep=False) & geoms.notna()).to_numpy()
+    if features.addresses.count(None) < len(features):
+        involved |= np.fromiter((a is not None for a in features.addresses), dtype=bool, count=len(features))
+    if not involved.any():
+        return features
+    grouped = PlanFeatures.from_dicts(_group_rows(features.take(np.flatnonzero(involved)).dicts(), report=report))
+    return PlanFeatures.concat([features.take(np.flatnonzero(~involved)), grouped]).by_row()
+
+
+def _group_rows(features: list[dict], *, report: Report) -> list[dict]:
     """Rows that name addresses form one area per key; polygon rows must have unique keys and shapes."""
     grouped: dict[str, dict] = {}
     first_with_geom: dict[str, dict] = {}  # geometry → the first kept feature with it

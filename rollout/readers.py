@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyogrio
 import shapely
 from django.conf import settings
 from pyogrio.errors import DataLayerError, DataSourceError
+from pyogrio.raw import read as ogr_read
 
 SUPPORTED = {".gpkg": "GeoPackage", ".geojson": "GeoJSON", ".json": "GeoJSON", ".kml": "KML", ".zip": "Shapefile"}
 SUPPORTED_CSV = {".csv", ".txt"}
@@ -74,10 +76,11 @@ class Report:
 @dataclass
 class RawTable:
     """Rows as read, column by column: ``data[column][i]`` is a property of feature i (1-based in reports),
-    ``geoms[i]`` its geometry. Kept by column so validators can check each distinct value once."""
+    ``geoms[i]`` its geometry. Kept by column (numpy arrays, as GDAL gives them) so validators check the
+    columns at once and each distinct value once; ``row`` builds one row's dict for rows that need reporting."""
 
-    data: dict[str, list[Any]]
-    geoms: list[shapely.Geometry | None]
+    data: dict[str, np.ndarray]
+    geoms: np.ndarray  # shapely geometries or None, one per row
     crs: str | None
     columns: list[str]
     spatial: bool = False  # read from a spatial format: geometries come from the file, even if some are empty
@@ -86,8 +89,13 @@ class RawTable:
         return len(self.geoms)
 
     def row(self, index: int) -> dict[str, Any]:
-        """The properties of feature ``index`` (0-based) as one dict."""
-        return {c: self.data[c][index] for c in self.columns}
+        """The properties of feature ``index`` (0-based) as one dict of Python values (numpy scalars would be
+        reported as text)."""
+        return {c: _python(self.data[c][index]) for c in self.columns}
+
+
+def _python(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def read_plan_file(path: Path, *, original_name: str, report: Report) -> RawTable | None:
@@ -138,18 +146,34 @@ def _read_ogr(source: str, *, original_name: str, report: Report) -> RawTable | 
         if len(layers) == 0:
             report.error("file holds no layer", field="file", value=original_name)
             return None
-        frame = pyogrio.read_dataframe(source, layer=layers[0][0])
-    except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
+        # Straight into numpy arrays (no DataFrame): WKB geometries and one array per column.
+        meta, _fids, wkb, fields = ogr_read(source, layer=layers[0][0], datetime_as_string=True)
+        geoms = shapely.from_wkb(wkb) if wkb is not None else None
+    except (DataSourceError, DataLayerError, OSError, ValueError, shapely.errors.GEOSException) as exc:
         report.error("unreadable file", field="file", value=original_name, expected=_gdal_hint(exc))
         return None
     if len(layers) > 1:
         report.warning("file holds several layers; only the first was read", field="file", value=layers[0][0])
-    spatial = hasattr(frame, "geometry")  # an attribute-only layer comes back as a plain DataFrame
-    crs = frame.crs.to_string() if spatial and frame.crs is not None else None
-    columns = [c for c in frame.columns if not spatial or c != frame.geometry.name]
-    data = {c: frame[c].astype(object).where(frame[c].notna(), None).tolist() for c in columns}
-    geoms = np.asarray(frame.geometry.values, dtype=object).tolist() if spatial else [None] * len(frame)
+    spatial = geoms is not None  # an attribute-only layer has no geometry column
+    columns = [str(c) for c in meta["fields"]]
+    data = {
+        c: _datetimes(values) if str(dtype).startswith("datetime") else values
+        for c, values, dtype in zip(columns, fields, meta["dtypes"], strict=True)
+    }
+    size = len(geoms) if spatial else len(fields[0]) if fields else 0
+    crs = meta["crs"] if spatial else None
+    if not spatial:
+        geoms = np.full(size, None, dtype=object)
     return RawTable(data=data, geoms=geoms, crs=crs, columns=columns, spatial=spatial)
+
+
+def _datetimes(values: np.ndarray) -> np.ndarray:
+    """A date or time column (read as ISO text) as Timestamps, missing ones as None; text if it does not parse."""
+    try:
+        parsed = pd.Series(pd.to_datetime(values, format="ISO8601"))
+    except (ValueError, TypeError):
+        return values
+    return parsed.astype(object).where(parsed.notna(), None).to_numpy()
 
 
 def _gdal_hint(exc: Exception) -> str:
@@ -181,5 +205,11 @@ def _read_csv(path: Path, *, report: Report) -> RawTable | None:
         report.error("malformed CSV", row=reader.line_num, field="file", expected=str(exc))
         return None
     columns = [c.strip() for c in reader.fieldnames if c]
-    data = {c: [r.get(c) for r in rows] for c in columns}
-    return RawTable(data=data, geoms=[None] * len(rows), crs=None, columns=columns)
+    data = {c: _objects([r.get(c) for r in rows]) for c in columns}
+    return RawTable(data=data, geoms=np.full(len(rows), None, dtype=object), crs=None, columns=columns)
+
+
+def _objects(values: list) -> np.ndarray:
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array

@@ -10,27 +10,24 @@ from __future__ import annotations
 
 import gc
 import logging
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-import shapely
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from geoportal.errors import ImportFailed, InvalidInputError, PermissionDeniedError
-from layers.models import District
+from geoportal.errors import ImportFailed, InvalidInputError
 from rollout.availability import availability_recompute
-from rollout.diff import plan_diff, snapshot_of_features, snapshot_of_version
-from rollout.importers import CANONICAL_FIELDS, FeatureValidator, ewkt, resolve_mapping
+from rollout.features import PlanFeatures
+from rollout.importers import CANONICAL_FIELDS
 from rollout.models import FieldMapping, PlanSubmission, PlanVersion, Provider
-from rollout.readers import RawTable, Report, read_plan_file
+from rollout.pipeline import finish, require, validate_file
+from rollout.readers import Report
 from rollout.roles import AnyUser, can_accept, can_publish, can_submit
-from rollout.stages import stage_transition_allowed
-from rollout.staging import features_stage, staged_areas_accept
+from rollout.staging import staged_areas_accept
 
 logger = logging.getLogger(__name__)
 
@@ -44,18 +41,6 @@ __all__ = [
 ]
 
 
-def _require(allowed: bool, by: AnyUser, message: str) -> None:
-    if by is not None and not allowed:
-        raise PermissionDeniedError(message)
-
-
-def _city_boundary() -> shapely.Geometry:
-    city = District.objects.filter(level=District.Level.CITY).first()
-    if city is None:
-        raise ImportFailed("the city boundary is not loaded (manage.py load_city)")
-    return shapely.from_wkb(bytes(city.geom.wkb))
-
-
 def plan_version_current(*, provider: Provider) -> PlanVersion | None:
     """The provider's newest accepted version, published or not (internal: services compare against it)."""
     return PlanVersion.objects.filter(provider=provider).order_by("-number").first()
@@ -64,7 +49,7 @@ def plan_version_current(*, provider: Provider) -> PlanVersion | None:
 @transaction.atomic
 def submission_create(*, provider: Provider, file: File, by: AnyUser, mapping: dict | None = None) -> PlanSubmission:
     """Keep the file, validate it and diff it against the current plan. Invalid files end in state ``invalid``."""
-    _require(can_submit(by, provider), by, "you may not hand in plans for this provider")
+    require(can_submit(by, provider), by, "you may not hand in plans for this provider")
     name = Path(file.name or "upload").name
     submission = PlanSubmission(
         provider=provider,
@@ -79,17 +64,13 @@ def submission_create(*, provider: Provider, file: File, by: AnyUser, mapping: d
         report.error(
             "file too large", field="file", value=submission.size, expected=f"≤ {settings.PLAN_UPLOAD_MAX_BYTES}"
         )
-        return _finish(submission, report=report, features=[], diff={})
+        return finish(submission, report=report, features=PlanFeatures.empty(), current=None)
     submission.file.save(name, file, save=False)
     mapping = _mapping_for(provider, mapping)
     submission.mapping = mapping
     with _gc_paused():
-        features = _validate_file(submission, mapping=mapping, report=report)
-        current = snapshot_of_version(plan_version_current(provider=provider))
-        new = snapshot_of_features(features)
-        _check_transitions(current, new, features, report=report)
-        diff = plan_diff(old=current, new=new) if not report.has_errors else {}
-        return _finish(submission, report=report, features=features, diff=diff)
+        features = validate_file(submission, mapping=mapping, report=report)
+        return finish(submission, report=report, features=features, current=plan_version_current(provider=provider))
 
 
 @contextmanager
@@ -120,68 +101,6 @@ def _mapping_for(provider: Provider, mapping: dict | None) -> dict:
     return saved.mapping if saved else {}
 
 
-def _validate_file(submission: PlanSubmission, *, mapping: dict, report: Report) -> list[dict]:
-    suffix = Path(submission.original_name).suffix
-    with tempfile.TemporaryDirectory() as tmp:
-        # A local copy: GDAL reads paths, and storages need not be local disks.
-        path = Path(tmp) / f"plan{suffix}"
-        with submission.file.open("rb") as source, path.open("wb") as target:
-            for chunk in source.chunks():
-                target.write(chunk)
-        table = read_plan_file(path, original_name=submission.original_name, report=report)
-        if table is None:
-            return []
-        if not len(table):
-            report.error("file holds no features", field="file", expected="at least one feature")
-            return []
-        return _validate_table(table, mapping=mapping, report=report)
-
-
-def _validate_table(table: RawTable, *, mapping: dict, report: Report) -> list[dict]:
-    columns = resolve_mapping(table.columns, mapping)
-    if "crs" in mapping:
-        columns["crs"] = mapping["crs"]
-    validator = FeatureValidator(table, mapping=columns, city=_city_boundary(), report=report)
-    return validator.run()
-
-
-def _check_transitions(current: dict, new: dict, features: list[dict], *, report: Report) -> None:
-    rows = {f["key"]: f["row"] for f in features}
-    for key in current.keys() & new.keys():
-        old_stage, new_stage = current[key]["stage"], new[key]["stage"]
-        if not stage_transition_allowed(old=old_stage, new=new_stage):
-            report.error(
-                f"stage may not go from {old_stage} to {new_stage}", row=rows[key], field="stage", value=new_stage
-            )
-
-
-def _finish(submission: PlanSubmission, *, report: Report, features: list[dict], diff: dict) -> PlanSubmission:
-    submission.report = report.as_list()
-    submission.state = PlanSubmission.State.INVALID if report.has_errors else PlanSubmission.State.RECEIVED
-    submission.features = []
-    submission.diff = diff
-    submission.save()
-    if features and not report.has_errors:
-        _features_store(submission, features)
-    logger.info("submission %s of %s: %s", submission.pk, submission.provider.slug, submission.state)
-    return submission
-
-
-# Up to this many validated features are also kept as JSON on the submission (PlanSubmission.features),
-# which the pages and tests read directly; larger files are read back from the staging table.
-FEATURES_JSON_MAX = 5000
-
-
-def _features_store(submission: PlanSubmission, features: list[dict]) -> None:
-    """Stage the validated features for acceptance (COPY); keep small plans as JSON on the submission too."""
-    features_stage(submission=submission, features=features)
-    submission.feature_count = len(features)
-    submission.save(update_fields=["feature_count"])
-    if len(features) <= FEATURES_JSON_MAX:
-        submission.features = [{**f, "geom": ewkt(f["geom"])} if f.get("geom") else f for f in features]
-        submission.save(update_fields=["features"])
-
-
 @transaction.atomic
 def submission_accept(*, submission: PlanSubmission, by: AnyUser) -> PlanVersion:
     """Make a valid submission the provider's next plan version (confidential until published)."""
@@ -190,7 +109,7 @@ def submission_accept(*, submission: PlanSubmission, by: AnyUser) -> PlanVersion
         PlanSubmission.objects.select_for_update().select_related("provider").defer("features").get(pk=submission.pk)
     )
     provider = submission.provider
-    _require(can_accept(by, provider), by, "you may not accept plans of this provider")
+    require(can_accept(by, provider), by, "you may not accept plans of this provider")
     if submission.state != PlanSubmission.State.RECEIVED:
         raise InvalidInputError(f"only received, valid submissions can be accepted (this one is {submission.state})")
     # Lock the provider row so two acceptances cannot draw the same version number.
@@ -220,7 +139,7 @@ def submission_accept(*, submission: PlanSubmission, by: AnyUser) -> PlanVersion
 
 @transaction.atomic
 def submission_reject(*, submission: PlanSubmission, by: AnyUser, reason: str) -> PlanSubmission:
-    _require(can_publish(by, submission.provider), by, "only the city rejects submissions")
+    require(can_publish(by, submission.provider), by, "only the city rejects submissions")
     if submission.state != PlanSubmission.State.RECEIVED:
         raise InvalidInputError(f"only received submissions can be rejected (this one is {submission.state})")
     submission.state, submission.decision_note = PlanSubmission.State.REJECTED, reason
@@ -238,7 +157,7 @@ def plan_version_publish(*, version: PlanVersion, by: AnyUser, recompute: bool =
     (the demo generator) and call ``availability_recompute`` once at the end.
     """
     version = PlanVersion.objects.select_for_update().select_related("provider").get(pk=version.pk)
-    _require(can_publish(by, version.provider), by, "you may not publish plans of this provider")
+    require(can_publish(by, version.provider), by, "you may not publish plans of this provider")
     if version.published_at is not None:
         raise InvalidInputError(f"{version} is already published")
     newer = PlanVersion.objects.filter(provider=version.provider, number__gt=version.number, published_at__isnull=False)
@@ -255,7 +174,7 @@ def plan_version_publish(*, version: PlanVersion, by: AnyUser, recompute: bool =
 @transaction.atomic
 def field_mapping_save(*, provider: Provider, mapping: dict[str, str], by: AnyUser) -> FieldMapping | None:
     """Save (or, when empty, delete) the provider's column mapping used for its next files."""
-    _require(can_submit(by, provider), by, "you may not change this provider's field mapping")
+    require(can_submit(by, provider), by, "you may not change this provider's field mapping")
     unknown = set(mapping) - set(CANONICAL_FIELDS) - {"crs"}
     if unknown:
         raise InvalidInputError(f"unknown mapping fields: {', '.join(sorted(unknown))}", where="mapping")

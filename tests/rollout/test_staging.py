@@ -7,7 +7,7 @@ import pytest
 from django.core.files import File
 
 from geoportal.errors import ImportFailed
-from rollout import selectors, services
+from rollout import pipeline, selectors, services
 from rollout.models import PlanArea, PlanAreaStaging, PlanSubmission, PlanVersion
 from tests.factories import ProviderFactory, planner
 from tests.rollout.conftest import PLANS
@@ -16,7 +16,7 @@ from tests.rollout.conftest import PLANS
 @pytest.fixture
 def large(monkeypatch):
     """Every file counts as large: no JSON copy of its features on the submission."""
-    monkeypatch.setattr(services, "FEATURES_JSON_MAX", 0)
+    monkeypatch.setattr(pipeline, "FEATURES_JSON_MAX", 0)
 
 
 def submit(provider, path: Path) -> PlanSubmission:

@@ -569,18 +569,33 @@ def recompute_sql() -> str:
     """A hand-written single statement that fills the availability table like rollout.availability does."""
     from rollout.stages import STAGE_RANK
 
-    rank = "CASE ar.stage " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in STAGE_RANK.items()) + " END"
+    rank = "CASE h.stage " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in STAGE_RANK.items()) + " END"
+    # Areas reach addresses by their polygon or, for address-list areas (no polygon), by the list.
+    columns = (
+        "v.provider_id, v.id AS version_id, ar.id AS area_id, ar.stage, ar.technology, ar.max_down_mbits,"
+        " ar.max_up_mbits, ar.expected_date, ar.expected_precision, v.published_at"
+    )
+    current = (
+        "SELECT DISTINCT ON (provider_id) id FROM rollout_planversion"
+        " WHERE published_at IS NOT NULL ORDER BY provider_id, number DESC"
+    )
     return f"""
         INSERT INTO rollout_availability (address_id, provider_id, version_id, area_id, stage, technology,
             max_down_mbits, max_up_mbits, expected_date, expected_precision, last_confirmed)
-        SELECT DISTINCT ON (a.id, v.provider_id) a.id, v.provider_id, v.id, ar.id, ar.stage, ar.technology,
-            ar.max_down_mbits, ar.max_up_mbits, ar.expected_date, ar.expected_precision, v.published_at
-        FROM rollout_planversion v
-        JOIN rollout_planarea ar ON ar.version_id = v.id
-        JOIN layers_address a ON ST_Intersects(ar.geom, a.geom)
-        WHERE v.id IN (SELECT DISTINCT ON (provider_id) id FROM rollout_planversion
-                       WHERE published_at IS NOT NULL ORDER BY provider_id, number DESC)
-        ORDER BY a.id, v.provider_id, {rank} DESC, ar.max_down_mbits DESC NULLS LAST, ar.id
+        SELECT DISTINCT ON (h.address_id, h.provider_id) h.* FROM (
+            SELECT a.id AS address_id, {columns}
+            FROM rollout_planversion v
+            JOIN rollout_planarea ar ON ar.version_id = v.id
+            JOIN layers_address a ON ST_Intersects(ar.geom, a.geom)
+            WHERE v.id IN ({current})
+            UNION ALL
+            SELECT t.address_id, {columns}
+            FROM rollout_planversion v
+            JOIN rollout_planarea ar ON ar.version_id = v.id
+            JOIN rollout_planarea_addresses t ON t.planarea_id = ar.id
+            WHERE v.id IN ({current})
+        ) h
+        ORDER BY h.address_id, h.provider_id, {rank} DESC, h.max_down_mbits DESC NULLS LAST, h.area_id
     """
 
 

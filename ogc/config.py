@@ -99,6 +99,9 @@ def _records_resource(city_bbox: list[float]) -> dict:
 
 
 def _metadata() -> dict:
+    contact = {"name": "Glasfaserportal", "url": "/"}
+    if settings.OGC_CONTACT_EMAIL:  # pygeoapi lists a present but empty address in OpenAPI and as a mailto: link
+        contact["email"] = settings.OGC_CONTACT_EMAIL
     return {
         "identification": {
             "title": f"Glasfaserportal {settings.CITY_NAME}",
@@ -110,7 +113,7 @@ def _metadata() -> dict:
         },
         "license": {"name": "see each collection", "url": "/quellen/"},
         "provider": {"name": f"Stadt {settings.CITY_NAME}", "url": "/"},
-        "contact": {"name": "Glasfaserportal", "url": "/"},
+        "contact": contact,
     }
 
 

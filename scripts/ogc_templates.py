@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pygeoapi
 
+REPO = Path(__file__).resolve().parent.parent
+
 SOURCE = Path(pygeoapi.__file__).parent / "templates"
-TARGET = Path(__file__).resolve().parent.parent / "ogc" / "templates" / "pygeoapi"
+TARGET = REPO / "ogc" / "templates" / "pygeoapi"
 LEAFLET = "/static/vendor/leaflet-1.9.4"
 
 PATCHES = [
@@ -58,7 +60,64 @@ PATCHES = [
     (r"\{% if data\['tile'\] %\}", "{% if true %}"),
     (r"/TileMatrixSets\?f=html", "/tileMatrixSets?f=html"),
     (r"\{% if 'tile' in provider\['type'\] %\}", "{% if 'tile' in provider['type'] or provider.get('vector_tiles') %}"),
+    # Our languages (de, en) are written left to right; pygeoapi takes the direction from a catalogue entry.
+    (r'dir="\{% trans %\}text_direction\{% endtrans %\}"', 'dir="ltr"'),
+    (r"\{\{ config\['server'\]\['language'\] \}\}", "{{ (locale|lower)[:2] }}"),
 ]
+# Patches of one file each; each must match (a pygeoapi upgrade that changes the original fails loudly here).
+FILE_PATCHES: dict[str, list[tuple[str, str]]] = {
+    # The header's contact link: mailto only with an address (OGC_CONTACT_EMAIL), else the contact page, else none.
+    "_base.html": [
+        (
+            r"(\s*)<li class=\"nav-item\">\s*<a href=\"mailto:\{\{ config\['metadata'\]\['contact'\]\['email'\] \}\}\""
+            r"[^>]*>(\{% trans %\}Contact\{% endtrans ?%\})</a>\s*</li>",
+            r"\1{% if config['metadata']['contact']['email'] %}"
+            r"""\1<li class="nav-item"><a class="nav-link" """
+            r"""href="mailto:{{ config['metadata']['contact']['email'] }}">\2</a></li>"""
+            r"\1{% elif config['metadata']['contact']['url'] %}"
+            r"""\1<li class="nav-item"><a class="nav-link" """
+            r"""href="{{ config['metadata']['contact']['url'] }}">\2</a></li>"""
+            r"\1{% endif %}",
+        ),
+    ],
+    # The contact card: no empty <a href="mailto:"> (axe link-name) when there is no address.
+    "landing_page.html": [
+        (
+            r"(\s*)(<b>\{% trans %\}Email\{% endtrans %\}</b><br/>\s*<span><a href=\"mailto:[^\n]*</a></span><br/>)",
+            r"\1{% if config['metadata']['contact']['email'] %}\1\2\1{% endif %}",
+        ),
+    ],
+    "collections/collection.html": [
+        # The licence link's "<a>" where "</a>" was meant opened links that swallowed the next lists (axe list).
+        (r"(\{\{ link\['title'\] or link\['href'\] \}\})<a>", r"\1</a>"),
+        # The epoch is no link, and "not specified" is a translated text, not the literal "_(not specified)".
+        (
+            r"<a><span>\{\{ data\['storageCrsCoordinateEpoch'\] or '_\(not specified\)' \}\}</span></a>",
+            "<span>{{ data['storageCrsCoordinateEpoch'] or _('not specified') }}</span>",
+        ),
+    ],
+    "collections/items/index.html": [
+        # pygeoapi gives the items document no title: the page's <title> rendered empty (axe document-title).
+        (
+            r"\{% block title %\}\{\{ super\(\) \}\} \{\{ data\['title'\] \}\} \{% endblock %\}",
+            "{% block title %}{% for l in data['links'] if l.rel == 'collection' %}{{ l['title'] }} – {% endfor %}"
+            "{% trans %}Items{% endtrans %}{% endblock %}",
+        ),
+        # The page-size selector gets its label (axe select-name).
+        (
+            r"\{% trans %\}Limit\{% endtrans %\}:(\s*)<select id=\"limits\">",
+            r'<label for="limits">{% trans %}Limit{% endtrans %}:</label>\1<select id="limits">',
+        ),
+        # The records search form's texts are English literals in pygeoapi: make them translatable.
+        (r'(<label for="q">)Search(</label>)', r"\1{% trans %}Search{% endtrans %}\2"),
+        (r'placeholder="Search"', 'placeholder="{% trans %}Search{% endtrans %}"'),
+        (r'(<label for="datetime_begin">)Start date(</label>)', r"\1{% trans %}Start date{% endtrans %}\2"),
+        (r'(<label for="datetime_end">)End date(</label>)', r"\1{% trans %}End date{% endtrans %}\2"),
+        (r'(for="spatial_filter_check">)Spatial filter(</label>)', r"\1{% trans %}Spatial filter{% endtrans %}\2"),
+        (r'(id="search_submit">)Search(</button>)', r"\1{% trans %}Search{% endtrans %}\2"),
+        (r'(<button type="reset" class="btn btn-secondary">)Reset(</button>)', r"\1{% trans %}Reset{% endtrans %}\2"),
+    ],
+}
 FILES = [
     "_base.html",
     "landing_page.html",
@@ -73,6 +132,10 @@ def main() -> None:
         text = (SOURCE / name).read_text(encoding="utf-8")
         for pattern, replacement in PATCHES:
             text = re.sub(pattern, replacement, text)
+        for pattern, replacement in FILE_PATCHES.get(name, []):
+            text, count = re.subn(pattern, replacement, text)
+            if not count:
+                raise SystemExit(f"{name}: the patch {pattern!r} matches nothing; pygeoapi's template has changed")
         target = TARGET / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")

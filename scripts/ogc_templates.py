@@ -5,14 +5,24 @@ our pages load nothing from other hosts (CSP). This copies the few templates
 that do and points them at the vendored Leaflet (/static/vendor/leaflet-1.9.4/),
 dropping the plugins we do not ship. Run after upgrading pygeoapi:
     .venv/bin/python scripts/ogc_templates.py
+
+It also brings the catalogues of the templates' texts (locale/*/LC_MESSAGES/messages.po, see
+ogc/translations.py) up to date: new texts are added untranslated (tests/ogc/test_translations.py
+fails until they are translated), texts no longer used are dropped.
 """
 
 import re
+import sys
 from pathlib import Path
 
 import pygeoapi
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_file
+from babel.messages.pofile import read_po, write_po
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from ogc.translations import DOMAIN, LOCALE_DIR, templates_translated  # noqa: E402 - needs the repository on the path
 
 SOURCE = Path(pygeoapi.__file__).parent / "templates"
 TARGET = REPO / "ogc" / "templates" / "pygeoapi"
@@ -139,6 +149,30 @@ def main() -> None:
         target = TARGET / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
+    catalogues_update()
+
+
+def template_messages() -> Catalog:
+    """Every text the translated templates mark ({% trans %}, _()), with where it occurs."""
+    messages = Catalog(domain=DOMAIN, project="Glasfaserportal")
+    for path in templates_translated():
+        where = path.relative_to(REPO if path.is_relative_to(REPO) else SOURCE.parent.parent)
+        found = extract_from_file("jinja2.ext:babel_extract", str(path), options={"extensions": "jinja2.ext.i18n"})
+        for lineno, message, _comments, _context in found:
+            messages.add(message, locations=[(where.as_posix(), lineno)])
+    return messages
+
+
+def catalogues_update() -> None:
+    messages = template_messages()
+    for po in sorted(LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+        with po.open("rb") as handle:
+            catalogue = read_po(handle, domain=DOMAIN)
+        messages.creation_date = catalogue.creation_date  # no new header unless a text changed
+        catalogue.update(messages, no_fuzzy_matching=True)
+        catalogue.obsolete.clear()
+        with po.open("wb") as handle:
+            write_po(handle, catalogue, width=120, sort_output=True)
 
 
 if __name__ == "__main__":

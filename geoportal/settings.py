@@ -236,6 +236,8 @@ CITY_AGS = env("CITY_AGS", "05117000")
 STORAGE_SRID = 25832
 # Public base URL of the OGC API (e.g. https://geo.example.org/ogc) behind a proxy; empty: from the request.
 OGC_BASE_URL = env("OGC_BASE_URL").rstrip("/")
+# Contact address on the OGC API's pages and in its OpenAPI document; empty: no e-mail link at all.
+OGC_CONTACT_EMAIL = env("OGC_CONTACT_EMAIL")
 # Per-process cache of anonymous OGC feature responses (ogc/response_cache.py), in bytes of bodies.
 OGC_RESPONSE_CACHE_BYTES = env_int("OGC_RESPONSE_CACHE_BYTES", 64 * 1024 * 1024)
 

@@ -17,6 +17,7 @@ from ogc.collections import COLLECTIONS, Collection
 from ogc.crs import CRS84, STORAGE, SUPPORTED
 from ogc.records import RECORDS_ID
 from ogc.tiles.sources import SOURCES
+from ogc.translations import LOCALE_DIR
 
 CONFIG_TTL = 60.0
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "pygeoapi"
@@ -63,6 +64,8 @@ def config_build() -> dict:
             "admin": False,
             "map": {"url": getattr(settings, "BASEMAP_URL", "") or "", "attribution": settings.BASEMAP_ATTRIBUTION},
             "templates": {"path": str(TEMPLATES), "static": str(Path(settings.STATIC_ROOT))},
+            # The catalogue of pygeoapi's template texts (locale/<language>/LC_MESSAGES/messages.mo): German pages.
+            "locale_dir": str(LOCALE_DIR),
             "bind": {"host": "127.0.0.1", "port": 8000},
         },
         # pygeoapi's setup_logger reconfigures logging unless told little; Django's LOGGING rules.
@@ -99,6 +102,9 @@ def _records_resource(city_bbox: list[float]) -> dict:
 
 
 def _metadata() -> dict:
+    contact = {"name": "Glasfaserportal", "url": "/"}
+    if settings.OGC_CONTACT_EMAIL:  # pygeoapi lists a present but empty address in OpenAPI and as a mailto: link
+        contact["email"] = settings.OGC_CONTACT_EMAIL
     return {
         "identification": {
             "title": f"Glasfaserportal {settings.CITY_NAME}",
@@ -108,9 +114,10 @@ def _metadata() -> dict:
             "terms_of_service": "",
             "url": "/",
         },
-        "license": {"name": "see each collection", "url": "/quellen/"},
+        # A language struct: pygeoapi picks the request's language (l10n.translate).
+        "license": {"name": {"de": "siehe die einzelnen Sammlungen", "en": "see each collection"}, "url": "/quellen/"},
         "provider": {"name": f"Stadt {settings.CITY_NAME}", "url": "/"},
-        "contact": {"name": "Glasfaserportal", "url": "/"},
+        "contact": contact,
     }
 
 

@@ -124,7 +124,7 @@ ensure_database() {
 compile_messages() {
     # .mo files are build output; made again only when a .po is newer.
     local po mo
-    for po in "$ROOT"/locale/*/LC_MESSAGES/django.po; do
+    for po in "$ROOT"/locale/*/LC_MESSAGES/*.po; do  # django.po, and messages.po for pygeoapi (ogc/translations.py)
         [ -f "$po" ] || continue
         mo="${po%.po}.mo"
         if [ ! -f "$mo" ] || [ "$po" -nt "$mo" ]; then

@@ -5,15 +5,27 @@ our pages load nothing from other hosts (CSP). This copies the few templates
 that do and points them at the vendored Leaflet (/static/vendor/leaflet-1.9.4/),
 dropping the plugins we do not ship. Run after upgrading pygeoapi:
     .venv/bin/python scripts/ogc_templates.py
+
+It also brings the catalogues of the templates' texts (locale/*/LC_MESSAGES/messages.po, see
+ogc/translations.py) up to date: new texts are added untranslated (tests/ogc/test_translations.py
+fails until they are translated), texts no longer used are dropped.
 """
 
 import re
+import sys
 from pathlib import Path
 
 import pygeoapi
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_file
+from babel.messages.pofile import read_po, write_po
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from ogc.translations import DOMAIN, LOCALE_DIR, templates_translated  # noqa: E402 - needs the repository on the path
 
 SOURCE = Path(pygeoapi.__file__).parent / "templates"
-TARGET = Path(__file__).resolve().parent.parent / "ogc" / "templates" / "pygeoapi"
+TARGET = REPO / "ogc" / "templates" / "pygeoapi"
 LEAFLET = "/static/vendor/leaflet-1.9.4"
 
 PATCHES = [
@@ -58,7 +70,64 @@ PATCHES = [
     (r"\{% if data\['tile'\] %\}", "{% if true %}"),
     (r"/TileMatrixSets\?f=html", "/tileMatrixSets?f=html"),
     (r"\{% if 'tile' in provider\['type'\] %\}", "{% if 'tile' in provider['type'] or provider.get('vector_tiles') %}"),
+    # Our languages (de, en) are written left to right; pygeoapi takes the direction from a catalogue entry.
+    (r'dir="\{% trans %\}text_direction\{% endtrans %\}"', 'dir="ltr"'),
+    (r"\{\{ config\['server'\]\['language'\] \}\}", "{{ (locale|lower)[:2] }}"),
 ]
+# Patches of one file each; each must match (a pygeoapi upgrade that changes the original fails loudly here).
+FILE_PATCHES: dict[str, list[tuple[str, str]]] = {
+    # The header's contact link: mailto only with an address (OGC_CONTACT_EMAIL), else the contact page, else none.
+    "_base.html": [
+        (
+            r"(\s*)<li class=\"nav-item\">\s*<a href=\"mailto:\{\{ config\['metadata'\]\['contact'\]\['email'\] \}\}\""
+            r"[^>]*>(\{% trans %\}Contact\{% endtrans ?%\})</a>\s*</li>",
+            r"\1{% if config['metadata']['contact']['email'] %}"
+            r"""\1<li class="nav-item"><a class="nav-link" """
+            r"""href="mailto:{{ config['metadata']['contact']['email'] }}">\2</a></li>"""
+            r"\1{% elif config['metadata']['contact']['url'] %}"
+            r"""\1<li class="nav-item"><a class="nav-link" """
+            r"""href="{{ config['metadata']['contact']['url'] }}">\2</a></li>"""
+            r"\1{% endif %}",
+        ),
+    ],
+    # The contact card: no empty <a href="mailto:"> (axe link-name) when there is no address.
+    "landing_page.html": [
+        (
+            r"(\s*)(<b>\{% trans %\}Email\{% endtrans %\}</b><br/>\s*<span><a href=\"mailto:[^\n]*</a></span><br/>)",
+            r"\1{% if config['metadata']['contact']['email'] %}\1\2\1{% endif %}",
+        ),
+    ],
+    "collections/collection.html": [
+        # The licence link's "<a>" where "</a>" was meant opened links that swallowed the next lists (axe list).
+        (r"(\{\{ link\['title'\] or link\['href'\] \}\})<a>", r"\1</a>"),
+        # The epoch is no link, and "not specified" is a translated text, not the literal "_(not specified)".
+        (
+            r"<a><span>\{\{ data\['storageCrsCoordinateEpoch'\] or '_\(not specified\)' \}\}</span></a>",
+            "<span>{{ data['storageCrsCoordinateEpoch'] or _('not specified') }}</span>",
+        ),
+    ],
+    "collections/items/index.html": [
+        # pygeoapi gives the items document no title: the page's <title> rendered empty (axe document-title).
+        (
+            r"\{% block title %\}\{\{ super\(\) \}\} \{\{ data\['title'\] \}\} \{% endblock %\}",
+            "{% block title %}{% for l in data['links'] if l.rel == 'collection' %}{{ l['title'] }} – {% endfor %}"
+            "{% trans %}Items{% endtrans %}{% endblock %}",
+        ),
+        # The page-size selector gets its label (axe select-name).
+        (
+            r"\{% trans %\}Limit\{% endtrans %\}:(\s*)<select id=\"limits\">",
+            r'<label for="limits">{% trans %}Limit{% endtrans %}:</label>\1<select id="limits">',
+        ),
+        # The records search form's texts are English literals in pygeoapi: make them translatable.
+        (r'(<label for="q">)Search(</label>)', r"\1{% trans %}Search{% endtrans %}\2"),
+        (r'placeholder="Search"', 'placeholder="{% trans %}Search{% endtrans %}"'),
+        (r'(<label for="datetime_begin">)Start date(</label>)', r"\1{% trans %}Start date{% endtrans %}\2"),
+        (r'(<label for="datetime_end">)End date(</label>)', r"\1{% trans %}End date{% endtrans %}\2"),
+        (r'(for="spatial_filter_check">)Spatial filter(</label>)', r"\1{% trans %}Spatial filter{% endtrans %}\2"),
+        (r'(id="search_submit">)Search(</button>)', r"\1{% trans %}Search{% endtrans %}\2"),
+        (r'(<button type="reset" class="btn btn-secondary">)Reset(</button>)', r"\1{% trans %}Reset{% endtrans %}\2"),
+    ],
+}
 FILES = [
     "_base.html",
     "landing_page.html",
@@ -73,9 +142,37 @@ def main() -> None:
         text = (SOURCE / name).read_text(encoding="utf-8")
         for pattern, replacement in PATCHES:
             text = re.sub(pattern, replacement, text)
+        for pattern, replacement in FILE_PATCHES.get(name, []):
+            text, count = re.subn(pattern, replacement, text)
+            if not count:
+                raise SystemExit(f"{name}: the patch {pattern!r} matches nothing; pygeoapi's template has changed")
         target = TARGET / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
+    catalogues_update()
+
+
+def template_messages() -> Catalog:
+    """Every text the translated templates mark ({% trans %}, _()), with where it occurs."""
+    messages = Catalog(domain=DOMAIN, project="Glasfaserportal")
+    for path in templates_translated():
+        where = path.relative_to(REPO if path.is_relative_to(REPO) else SOURCE.parent.parent)
+        found = extract_from_file("jinja2.ext:babel_extract", str(path), options={"extensions": "jinja2.ext.i18n"})
+        for lineno, message, _comments, _context in found:
+            messages.add(message, locations=[(where.as_posix(), lineno)])
+    return messages
+
+
+def catalogues_update() -> None:
+    messages = template_messages()
+    for po in sorted(LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+        with po.open("rb") as handle:
+            catalogue = read_po(handle, domain=DOMAIN)
+        messages.creation_date = catalogue.creation_date  # no new header unless a text changed
+        catalogue.update(messages, no_fuzzy_matching=True)
+        catalogue.obsolete.clear()
+        with po.open("wb") as handle:
+            write_po(handle, catalogue, width=120, sort_output=True)
 
 
 if __name__ == "__main__":

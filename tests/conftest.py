@@ -20,7 +20,7 @@ DATA = REPO / "tests" / "data"
 
 def _compile_messages() -> None:
     """Compile .po to .mo where missing or stale: .mo files are build output, not in git."""
-    for po in (REPO / "locale").glob("*/LC_MESSAGES/django.po"):
+    for po in (REPO / "locale").glob("*/LC_MESSAGES/*.po"):  # django.po, and messages.po (ogc/translations.py)
         mo = po.with_suffix(".mo")
         if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
             msgfmt = shutil.which("msgfmt")

@@ -27,6 +27,7 @@ from pygeoapi.api import F_HTML, APIRequest
 from pygeoapi.util import TEMPLATESDIR, to_json
 
 from layers.selectors import layer_list
+from ogc import translations
 from ogc.collections import collection_get
 from ogc.config import TEMPLATES, config_get
 
@@ -69,14 +70,15 @@ def _wanted(request: HttpRequest) -> bool:
 
 @cache
 def _environment() -> Environment:
-    """Jinja as pygeoapi sets it up (pygeoapi.util.render_j2_template), but with Django's translations."""
+    """Jinja as pygeoapi sets it up (pygeoapi.util.render_j2_template), but with Django's translations (our texts),
+    falling back to pygeoapi's catalogue (the texts of its _base.html: "Home", ...)."""
     env = Environment(
         loader=FileSystemLoader([str(TEMPLATES), str(TEMPLATESDIR)]),
         extensions=["jinja2.ext.i18n"],
         autoescape=select_autoescape(),
     )
     env.filters["to_json"] = to_json
-    env.install_gettext_callables(translation.gettext, translation.ngettext)
+    env.install_gettext_callables(translations.gettext, translation.ngettext)
     return env
 
 

@@ -36,9 +36,10 @@ def _expected(f: str, offset: int | None) -> dict[str, list[str]]:
 
 
 def _html_links(html: str) -> dict[str, str]:
-    """The page's Prev/Next buttons and its JSON link, as a user sees them."""
-    links = {name.lower(): unescape(href) for href, name in re.findall(r'<a role="button" href="([^"]+)">(\w+)', html)}
-    links["json"] = unescape(re.search(r'<a href="([^"]+)">json</a>', html).group(1))
+    """The page's Prev/Next buttons and its JSON link, as a user sees them (in German, the default)."""
+    buttons = re.findall(r'<a role="button" href="([^"]+)">(\w+)', html)
+    links = {{"Zurück": "prev", "Weiter": "next"}[name]: unescape(href) for href, name in buttons}
+    links["json"] = unescape(re.search(r'<a href="([^"]+)">JSON</a>', html).group(1))
     return links
 
 

@@ -1,0 +1,106 @@
+"""German (and any other language) for the texts of pygeoapi's HTML templates: "Collections", "Items", "Next", ...
+
+pygeoapi renders its Jinja templates with ``jinja2.ext.i18n`` and the Babel catalogue
+``<server.locale_dir>/<language>/LC_MESSAGES/messages.mo`` (``pygeoapi.util.render_j2_template``; the
+PyPI wheel ships no catalogue, so without one every page is English). Ours is
+``locale/de/LC_MESSAGES/messages.po`` beside Django's ``django.po`` (Django reads only the ``django``
+domain); setup and the tests compile it to ``messages.mo`` like the django.po files. English needs no
+catalogue: the message ids are pygeoapi's English texts.
+
+``scripts/ogc_templates.py`` adds new texts of the templates below to the catalogue after a pygeoapi
+upgrade (empty, for a translator); tests/ogc/test_translations.py fails while one is untranslated.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from babel.support import NullTranslations, Translations
+
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+DOMAIN = "messages"  # pygeoapi's (Babel's default)
+OUR_TEMPLATES = Path(__file__).resolve().parent / "templates" / "pygeoapi"
+# pygeoapi's own templates (not copied, as they need no patch) that our pages render: their texts are
+# translated too. Our tiles pages (templates/pygeoapi/tiles/) are translated by Django (django.po).
+PYGEOAPI_TEMPLATES_USED = [
+    "conformance.html",
+    "collections/index.html",
+    "collections/schema.html",
+    "exception.html",
+    "openapi/swagger.html",
+    "openapi/redoc.html",
+]
+
+
+def templates_translated() -> list[Path]:
+    """Every template rendered with this catalogue: our copies and pages, and pygeoapi's own that we use."""
+    import pygeoapi
+
+    theirs = Path(pygeoapi.__file__).parent / "templates"
+    ours = sorted(path for path in OUR_TEMPLATES.rglob("*.html") if path.relative_to(OUR_TEMPLATES).parts[0] != "tiles")
+    return ours + [theirs / name for name in PYGEOAPI_TEMPLATES_USED]
+
+
+@cache
+def catalogue(language: str) -> NullTranslations:
+    """The compiled catalogue of a language (``NullTranslations``, i.e. English, when there is none)."""
+    return Translations.load(str(LOCALE_DIR), [language], DOMAIN)
+
+
+def gettext(message: str) -> str:
+    """Django's translation in the active language, else this catalogue's: for templates that mix our texts
+    (django.po: the tiles pages) with pygeoapi's (its _base.html)."""
+    from django.utils import translation
+
+    translated = translation.gettext(message)
+    if translated == message:
+        translated = catalogue((translation.get_language() or "de").split("-")[0]).gettext(message)
+    return translated
+
+
+class _NoCache(dict):
+    """Stands in for ``pygeoapi.l10n._cfg_cache``: remembers nothing."""
+
+    def get(self, key, default=None):
+        return default
+
+    def __setitem__(self, key, value) -> None:
+        pass
+
+
+_translated: dict[tuple[int, str], tuple[dict, dict]] = {}
+
+
+def pygeoapi_config_cache_fix() -> None:
+    """Key pygeoapi's cache of translated configurations by configuration, not by language only.
+
+    ``pygeoapi.l10n.translate_struct(config, locale, is_config=True)`` (every HTML page:
+    ``render_j2_template``) keeps the first configuration it translated per language for the process's
+    lifetime, so every later page of that language rendered the first one: the first request's host in
+    its links, the catalogue (and contact, OGC_CONTACT_EMAIL) of the first minute, and a collection added
+    later was missing from ``config['resources']``. Ours keeps one per configuration object (each API
+    object's, ogc.views) and language; translating costs ~8 ms, a hit nothing.
+    """
+    from pygeoapi import l10n
+
+    if getattr(l10n.translate_struct, "keyed_by_config", False):
+        return
+    original = l10n.translate_struct
+    l10n._cfg_cache = _NoCache()
+
+    def translate_struct(struct, locale_, is_config: bool = False):
+        if not is_config or not struct or not locale_:
+            return original(struct, locale_, is_config)
+        key = (id(struct), str(locale_))
+        hit = _translated.get(key)
+        if hit is not None and hit[0] is struct:  # the same object, not a new one at a reused address
+            return hit[1]
+        if len(_translated) > 256:
+            _translated.clear()
+        result = original(struct, locale_, True)
+        _translated[key] = (struct, result)
+        return result
+
+    translate_struct.keyed_by_config = True
+    l10n.translate_struct = translate_struct

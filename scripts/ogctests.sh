@@ -12,8 +12,23 @@ PYTHON=${PYTHON:-$VENV/bin/python}
 export SECRET_KEY=${SECRET_KEY:-ogctests}
 export DATABASE_URL=${DATABASE_URL:-$(bash scripts/localdb.sh url)}
 
+# ogctests pins pyarrow<18, which has wheels up to Python 3.12 only (3.13 would build it from source
+# and fail): its own environment gets the first Python 3.10-3.12 found.
+ogc_python() {
+    local candidate
+    for candidate in "${OGCTESTS_PYTHON:-}" python3.12 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.12*/bin/python3.12 \
+        python3.11 python3.10 python3 "$PYTHON"; do
+        [ -n "$candidate" ] && command -v "$candidate" >/dev/null 2>&1 || continue
+        if "$candidate" -c 'import sys; sys.exit(not (3, 10) <= sys.version_info[:2] <= (3, 12))' 2>/dev/null; then
+            echo "$candidate"
+            return 0
+        fi
+    done
+    echo "ogctests.sh: no Python 3.10-3.12 for ogctests (pyarrow 17 has no wheels for newer ones)" >&2
+    return 1
+}
 if [ ! -x "$OGC_VENV/bin/python" ]; then
-    "$PYTHON" -m venv "$OGC_VENV"
+    "$(ogc_python)" -m venv "$OGC_VENV"
     "$OGC_VENV/bin/pip" install -q "ogctests==0.1.15"
 fi
 # ogctests' tests lie inside this repository's tree: without an ini file of their own,

@@ -48,8 +48,12 @@ def negotiated(*, page: str):
     def decorator(view):
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            response = view(request, *args, **kwargs)
-            if response.status_code != 200 or not _wanted(request):
+            api_request = _api_request(request)
+            # The document in the language pygeoapi's documents use (lang=, Accept-Language; German first):
+            # Django's LocaleMiddleware gives unprefixed URLs such as /ogc the default language.
+            with translation.override(api_request.locale.language):
+                response = view(request, *args, **kwargs)
+            if response.status_code != 200 or api_request.format != F_HTML:
                 return response
             content = json.loads(response.content)
             return _page(request, content, template=template, collection_id=kwargs.get("collection_id"))
@@ -62,10 +66,6 @@ def negotiated(*, page: str):
 def _api_request(request: HttpRequest) -> APIRequest:
     _, config = config_get()
     return APIRequest.from_django(request, l10n.get_locales(config))
-
-
-def _wanted(request: HttpRequest) -> bool:
-    return _api_request(request).format == F_HTML
 
 
 @cache

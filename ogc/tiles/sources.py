@@ -21,6 +21,7 @@ from functools import cache
 from importlib import import_module
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from rollout.stages import Stage, Technology
 
@@ -87,9 +88,9 @@ def rollout_audience(*, user) -> str:
 _PLAN_FIELDS = (
     Prop("stage", "stage", description=", ".join(Stage.values)),
     Prop("technology", "technology", description=", ".join(Technology.values)),
-    Prop("max_down_mbits", "max_down_mbits", "integer", "maximum download in Mbit/s"),
-    Prop("max_up_mbits", "max_up_mbits", "integer", "maximum upload in Mbit/s"),
-    Prop("expected_date", "expected_date", description="expected date (first day of a quarter), ISO 8601"),
+    Prop("max_down_mbits", "max_down_mbits", "integer", _("maximum download in Mbit/s")),
+    Prop("max_up_mbits", "max_up_mbits", "integer", _("maximum upload in Mbit/s")),
+    Prop("expected_date", "expected_date", description=_("expected date (first day of a quarter), ISO 8601")),
 )
 
 SOURCES: dict[str, TileSource] = {
@@ -97,7 +98,7 @@ SOURCES: dict[str, TileSource] = {
     for s in [
         TileSource(
             id="addresses",
-            title="Addresses",
+            title=_("Addresses"),
             selector="layers.selectors.addresses_public",
             geometry="geom",
             dimension=0,
@@ -108,15 +109,15 @@ SOURCES: dict[str, TileSource] = {
                 Prop("house_number_suffix", "house_number_suffix"),
                 Prop("postcode", "postcode"),
                 Prop("district_id", "district_id", "integer"),
-                Prop("homes", "homes", "integer", "number of homes (dwellings)"),
+                Prop("homes", "homes", "integer", _("number of homes (dwellings)")),
             ),
             min_zoom=13,
             max_zoom=18,
         ),
         TileSource(
             id="rollout-areas",
-            title="Rollout areas",
-            description="Areas of each provider's current plan; unpublished ones only for its members and planners.",
+            title=_("Rollout areas"),
+            description=_("Areas of each provider's current plan; unpublished ones only for its members and planners."),
             # Address-list areas have no polygon of their own; ``shape`` draws them (see plan_area_features).
             selector="rollout.selectors.plan_area_features",
             geometry="shape",
@@ -126,12 +127,12 @@ SOURCES: dict[str, TileSource] = {
                 Prop("id", "id", "integer"),
                 Prop("provider", "version__provider__slug"),
                 Prop("provider_name", "version__provider__name"),
-                Prop("colour", "version__provider__colour", description="the provider's colour, #rrggbb"),
+                Prop("colour", "version__provider__colour", description=_("the provider's colour, #rrggbb")),
                 Prop("version", "version__number", "integer"),
-                Prop("published_at", "version__published_at", description="empty while the version is unpublished"),
-                Prop("key", "key", description="the provider's identifier of the area"),
+                Prop("published_at", "version__published_at", description=_("empty while the version is unpublished")),
+                Prop("key", "key", description=_("the provider's identifier of the area")),
                 Prop("name", "name"),
-                Prop("address_list", "address_list", "boolean", "drawn from the listed addresses (10 m circles)"),
+                Prop("address_list", "address_list", "boolean", _("drawn from the listed addresses (10 m circles)")),
                 *_PLAN_FIELDS,
                 Prop("funding", "funding"),
             ),
@@ -141,8 +142,8 @@ SOURCES: dict[str, TileSource] = {
         ),
         TileSource(
             id="availability",
-            title="Availability per address",
-            description="What the published plans promise at each address, one point per address and provider.",
+            title=_("Availability per address"),
+            description=_("What the published plans promise at each address, one point per address and provider."),
             selector="rollout.selectors.availability_visible",
             geometry="address__geom",
             dimension=0,

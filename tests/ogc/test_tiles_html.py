@@ -166,3 +166,19 @@ def test_formats_and_errors_stay_as_they_were(client, city):
     # The answer depends on Accept (and the language on Accept-Language): caches must know.
     page = client.get(f"{OGC}/collections/addresses/tiles", HTTP_ACCEPT="text/html")
     assert {"Accept", "Accept-Language"} <= {v.strip() for v in page["Vary"].split(",")}
+
+
+def test_tileset_titles_and_attribute_descriptions_follow_the_language(client, city):
+    url = OGC + "/collections/rollout-areas/tiles/WebMercatorQuad"
+    german = client.get(url, {"f": "html"}).content.decode()
+    assert "Ausbaugebiete" in german
+    assert "Farbe des Anbieters" in german
+    english = client.get(url, {"f": "html", "lang": "en"}).content.decode()
+    assert "Rollout areas" in english
+    assert "the provider&#39;s colour" in english
+    # the JSON document speaks the language the client asks for
+    doc = client.get(url, HTTP_ACCEPT="application/json", HTTP_ACCEPT_LANGUAGE="de").json()
+    assert doc["title"] == "Ausbaugebiete"
+    assert doc["layers"][0]["propertiesSchema"]["properties"]["colour"]["description"] == "Farbe des Anbieters, #rrggbb"
+    doc = client.get(url, HTTP_ACCEPT="application/json", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert doc["title"] == "Rollout areas"

@@ -1,0 +1,128 @@
+"""Rollout data as the OGC API and tiles serve it: plan areas, availability, district statistics."""
+
+from __future__ import annotations
+
+from django.contrib.gis.db.models import GeometryField, MultiPolygonField, Union
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, NullIf, Round
+
+from layers.models import SRID, Address, District
+from rollout.models import Availability, PlanArea
+from rollout.roles import AnyUser
+from rollout.selectors.access import ADDRESS_LIST_RADIUS_M, availability_visible, plan_areas_visible
+from rollout.stages import Stage, Technology
+
+
+def _address_list_shape() -> Subquery:
+    """The union of small circles around an address-list area's addresses: exactly those, nothing between."""
+    circles = Func(
+        "geom", Value(ADDRESS_LIST_RADIUS_M), Value(4), function="ST_Buffer", output_field=GeometryField(srid=SRID)
+    )
+    union = Func(Union(circles), function="ST_Multi", output_field=MultiPolygonField(srid=SRID))
+    listed = Address.objects.filter(plan_areas=OuterRef("pk")).order_by().values("plan_areas")
+    return Subquery(listed.annotate(shape=union).values("shape")[:1], output_field=MultiPolygonField(srid=SRID))
+
+
+def plan_area_features(*, user: AnyUser) -> QuerySet[PlanArea]:
+    """``plan_areas_visible`` (current versions) with the attributes the OGC API and exports show.
+
+    ``shape`` is the area's polygon, or for address-list areas the union of 10 m circles around
+    their addresses (so every plan area has a MultiPolygon; ``address_list`` tells which is which).
+    """
+    return plan_areas_visible(user=user).annotate(
+        provider_slug=F("version__provider__slug"),
+        provider_name=F("version__provider__name"),
+        version_number=F("version__number"),
+        published=ExpressionWrapper(Q(version__published_at__isnull=False), output_field=BooleanField()),
+        address_list=ExpressionWrapper(Q(geom__isnull=True), output_field=BooleanField()),
+        shape=Coalesce("geom", _address_list_shape(), output_field=MultiPolygonField(srid=SRID)),
+    )
+
+
+def availability_features(*, user: AnyUser) -> QuerySet[Availability]:
+    """``availability_visible`` with the address's and provider's public attributes side by side."""
+    return availability_visible(user=user).annotate(
+        street=F("address__street"),
+        house_number=F("address__house_number"),
+        house_number_suffix=F("address__house_number_suffix"),
+        postcode=F("address__postcode"),
+        provider_slug=F("provider__slug"),
+        provider_name=F("provider__name"),
+    )
+
+
+# What the district statistics count (published data only: they read the public Availability table).
+FIBRE = {"technology__in": [Technology.FTTH, Technology.FTTB], "stage__in": [Stage.BOOKABLE, Stage.HOMES_CONNECTED]}
+BUILDING = {"stage": Stage.UNDER_CONSTRUCTION}
+PLANNING = {"stage__in": [Stage.PLANNED, Stage.PRE_MARKETING]}
+
+
+def _sum(expression: str, function: str = "SUM") -> Func:
+    # An aggregate the ORM does not group by: the subquery's WHERE already picks one district's rows.
+    return Func(F(expression), function=function, output_field=IntegerField())
+
+
+def district_statistics(*, user: AnyUser = None) -> QuerySet[District]:
+    """Per Stadtbezirk and Stadtteil: addresses, homes, homes by stage of fibre, share, providers. One statement.
+
+    An address belongs to a district when its own district is that one or lies below it (two levels).
+    Homes are counted once per category even where several providers build; categories may overlap
+    (one provider's plan, another's construction). Only published plans count (Availability is public).
+    """
+    # The district and those below it. Used inside the per-district subqueries, so two levels up
+    # is the outer District row; PostgreSQL turns it into a small semi-join per district.
+    district = OuterRef(OuterRef("pk"))
+    member = District.objects.filter(Q(pk=district) | Q(parent=district) | Q(parent__parent=district)).values("pk")
+    addresses = Address.objects.filter(district__in=member).order_by()
+
+    def homes(**condition) -> Coalesce:
+        chosen = addresses
+        if condition:
+            chosen = chosen.filter(Exists(Availability.objects.filter(address=OuterRef("pk"), **condition)))
+        return Coalesce(Subquery(chosen.annotate(n=_sum("homes")).values("n")[:1]), 0)
+
+    count = Subquery(addresses.annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField())).values("n"))
+    providers = Subquery(
+        Availability.objects.filter(address__district__in=member)
+        .exclude(stage=Stage.CANCELLED)
+        .order_by()
+        .annotate(
+            n=Func(F("provider_id"), function="COUNT", template="COUNT(DISTINCT %(expressions)s)",
+                   output_field=IntegerField())
+        )
+        .values("n")
+    )  # fmt: skip
+    return (
+        District.objects.filter(level__in=[District.Level.BOROUGH, District.Level.QUARTER])
+        .annotate(
+            address_count=count,
+            homes=homes(),
+            homes_fibre=homes(**FIBRE),
+            homes_under_construction=homes(**BUILDING),
+            homes_planned=homes(**PLANNING),
+            provider_count=Coalesce(providers, 0),
+        )
+        .annotate(
+            fibre_share_percent=Cast(
+                Round(100.0 * F("homes_fibre") / NullIf(F("homes"), 0), 1), output_field=FloatField()
+            )
+        )
+    )
+
+
+# --- Plan history pages: one version, the plan as of a day, the track record ----------------------------------------
+
+# A version's map draws at most this many areas (and ten times as many listed addresses); its table pages through all.

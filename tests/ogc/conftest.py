@@ -5,6 +5,7 @@ from django.conf import settings
 
 from layers import services
 from ogc.config import config_invalidate
+from ogc.tiles.matrix import city_bbox_forget
 from schools.importers import schools_load
 from tests.conftest import REPO
 
@@ -26,6 +27,18 @@ def _fresh_config():
     config_invalidate()
     yield
     config_invalidate()
+
+
+@pytest.fixture
+def own_tile_cache(settings, tmp_path):
+    """An empty shared (file) cache of the test's own, and the city's extent read again (tiles tests)."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "shared": {"BACKEND": "geoportal.cache.SharedFileCache", "LOCATION": str(tmp_path / "cache")},
+    }
+    city_bbox_forget()
+    yield
+    city_bbox_forget()
 
 
 @pytest.fixture

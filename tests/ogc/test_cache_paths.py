@@ -17,7 +17,6 @@ from geoportal import data_version
 from geoportal.wsgi import application
 from layers.models import SRID, Address
 from ogc import response_cache
-from ogc.tiles.matrix import city_bbox_forget
 from tests.factories import AddressFactory, ProviderFactory, member_of
 from tests.ogc.conftest import city_load
 from tests.ogc.test_tiles import CENTRE, tile_of, tile_url
@@ -26,19 +25,13 @@ ITEMS = "/ogc/collections/addresses/items"
 
 
 @pytest.fixture
-def committed(transactional_db, settings, tmp_path):
-    settings.CACHES = {
-        **settings.CACHES,
-        "shared": {"BACKEND": "geoportal.cache.SharedFileCache", "LOCATION": str(tmp_path / "cache")},
-    }
-    city_bbox_forget()
+def committed(transactional_db, own_tile_cache):
     city_load()
     addresses = [AddressFactory(geom=Point(CENTRE[0] + 7 * i, CENTRE[1], srid=SRID)) for i in range(5)]
     response_cache.clear()
     assert data_version.watcher_wait(), "the watcher did not connect"
     yield addresses
     response_cache.clear()
-    city_bbox_forget()
 
 
 class Wsgi:

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from geoportal.cache import shared_cache
 from layers.models import SRID
-from ogc.tiles.matrix import city_bbox_forget, lonlat_to_tile
+from ogc.tiles.matrix import lonlat_to_tile
 from ogc.tiles.render import tile_sql
 from ogc.tiles.sources import SOURCES
 from rollout.services import plan_version_publish
@@ -40,15 +40,8 @@ CENTRE = (350_000.0, 5_700_000.0)
 
 
 @pytest.fixture(autouse=True)
-def _own_tile_cache(settings, tmp_path):
+def _own_tile_cache(own_tile_cache):
     """Every test starts with an empty shared (file) cache and re-reads the city's extent."""
-    settings.CACHES = {
-        **settings.CACHES,
-        "shared": {"BACKEND": "geoportal.cache.SharedFileCache", "LOCATION": str(tmp_path / "cache")},
-    }
-    city_bbox_forget()
-    yield
-    city_bbox_forget()
 
 
 def tile_of(x: float, y: float, z: int) -> tuple[int, int, int]:

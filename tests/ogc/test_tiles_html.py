@@ -10,7 +10,6 @@ import pytest
 from django.contrib.gis.geos import Point
 
 from layers.models import SRID
-from ogc.tiles.matrix import city_bbox_forget
 from tests.factories import AddressFactory
 
 OGC = "/ogc"
@@ -25,14 +24,8 @@ PAGES = {
 
 
 @pytest.fixture(autouse=True)
-def _own_tile_cache(settings, tmp_path):
-    settings.CACHES = {
-        **settings.CACHES,
-        "shared": {"BACKEND": "geoportal.cache.SharedFileCache", "LOCATION": str(tmp_path / "cache")},
-    }
-    city_bbox_forget()
-    yield
-    city_bbox_forget()
+def _own_tile_cache(own_tile_cache):
+    """Every test starts with an empty shared (file) cache and re-reads the city's extent."""
 
 
 def _path(href: str) -> str:

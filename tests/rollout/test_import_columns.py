@@ -10,8 +10,8 @@ from django.contrib.gis.geos import GEOSGeometry
 from django.core.files import File
 from django.db import IntegrityError, connection, transaction
 
-from rollout import importers
 from rollout.diff import plan_diff, snapshot_of_features, snapshot_of_version
+from rollout.importers.ewkb import ewkb_hex
 from rollout.models import PlanArea, PlanAreaStaging, PlanSubmission, PlanVersion
 from rollout.services import submission_accept, submission_create
 from tests.factories import AddressFactory, ProviderFactory
@@ -62,9 +62,9 @@ def test_ewkb_written_with_numpy_is_what_shapely_writes():
             ).hex()
             for g in subset
         ]
-        assert importers._ewkb(subset) == expected
-    assert importers._ewkb(hole) == importers._ewkb(np.array([hole], dtype=object))[0]
-    assert GEOSGeometry(importers._ewkb(hole)).srid == 25832
+        assert ewkb_hex(subset) == expected
+    assert ewkb_hex(hole) == ewkb_hex(np.array([hole], dtype=object))[0]
+    assert GEOSGeometry(ewkb_hex(hole)).srid == 25832
 
 
 def test_clean_rows_and_problem_rows_in_one_file(provider, tmp_path):

@@ -50,5 +50,5 @@ def resolve_mapping(columns: list[str], mapping: dict[str, str] | None) -> dict[
     return resolved
 
 
-def blank(value: Any) -> bool:
+def is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip()) or value != value  # NaN != NaN

@@ -14,7 +14,7 @@ from rollout.addresses import AddressMatcher
 from rollout.features import PlanFeatures
 from rollout.importers.attributes import ATTRIBUTE_FIELDS, AttributeChecks
 from rollout.importers.grouping import group_address_rows
-from rollout.importers.mapping import blank
+from rollout.importers.mapping import is_blank
 from rollout.importers.placement import PlacementChecks
 from rollout.readers import RawTable, Report
 
@@ -38,7 +38,7 @@ class FeatureValidator(PlacementChecks, AttributeChecks):
     def value(self, row: dict, canonical: str) -> Any:
         column = self.columns.get(canonical)
         value = row.get(column) if column else None
-        return None if blank(value) else value
+        return None if is_blank(value) else value
 
     def run(self) -> PlanFeatures:
         """Validate every row; the validated features by column (problems in the report, in row order)."""
@@ -140,7 +140,7 @@ class FeatureValidator(PlacementChecks, AttributeChecks):
                 text = [t if not b else "" for t, b in zip(text, blank.tolist(), strict=True)]
             return text, blank
         python = values.tolist()
-        blank = np.fromiter(map(blank, python), dtype=bool, count=len(python))
+        blank = np.fromiter(map(is_blank, python), dtype=bool, count=len(python))
         # As _attributes: str(key).strip(), str(name or "") (a name of 0 or False is no name).
         text = ["" if b or not (strip or v) else str(v) for v, b in zip(python, blank.tolist(), strict=True)]
         return ([t.strip() for t in text] if strip else text), blank

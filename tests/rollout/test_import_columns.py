@@ -203,3 +203,13 @@ def test_address_lists_are_diffed_in_sql(provider, tmp_path):
         {"L-1": [one.pk]},
     )
     assert submission.diff == plan_diff(old=snapshot_of_version(version), new=snapshot_of_features(submission.features))
+
+
+def test_numeric_keys_and_names_are_read_as_text(provider, tmp_path):
+    # given a GeoPackage whose id and name columns are numbers, as many GIS exports write them
+    rows = [{**clean(i), "id": 100 + i, "name": 7 * i} for i in range(3)]
+    submission = submit(provider, write(tmp_path, rows))
+    # then it is accepted with the numbers as keys and names (a name of 0 is no name)
+    assert submission.state == PlanSubmission.State.RECEIVED, submission.report
+    version = submission_accept(submission=submission, by=None)
+    assert sorted(version.areas.values_list("key", "name")) == [("100", ""), ("101", "7"), ("102", "14")]

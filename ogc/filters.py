@@ -112,6 +112,8 @@ def to_q(expression, collection: Collection, *, crs: SupportedCrs = CRS84) -> Q:
 class _Evaluator:
     def __init__(self, collection: Collection, crs: SupportedCrs) -> None:
         self.queryables = collection.queryable_fields
+        # What ``geometry`` names: the collection's geometry (a field, an annotation or a path).
+        self.geometry_field = collection.geometry
         self.crs = crs
 
     # Conditions ----------------------------------------------------------------------------------
@@ -192,7 +194,7 @@ class _Evaluator:
             raise filter_error(f"expected a property, e.g. {{'property': 'name'}}, not {show(node)}")
         name = node["property"]
         if name == GEOMETRY and allow_geometry:
-            return "geom"
+            return self.geometry_field
         if name not in self.queryables:
             allowed = ", ".join([*self.queryables, GEOMETRY])
             raise filter_error(f"property {name!r} is not queryable here; queryables: {allowed}")
@@ -270,8 +272,8 @@ class _Evaluator:
             )
         if literal is None or literal.empty:
             # The literal lies wholly outside the area the data can be in.
-            return Q(geom__isnull=False) if lookup == "disjoint" else NOTHING
-        return Q(**{f"geom__{lookup}": literal})
+            return Q(**{f"{self.geometry_field}__isnull": False}) if lookup == "disjoint" else NOTHING
+        return Q(**{f"{self.geometry_field}__{lookup}": literal})
 
     def geometry(self, node) -> tuple[GEOSGeometry | None, bool]:
         """A GeoJSON geometry or bbox literal in the filter CRS as GEOS in its SRID (CRS84 as 4326), and

@@ -195,6 +195,22 @@ def test_http_availability_bbox_uses_the_address_position(client, plans):
     assert miss["numberMatched"] == 0
 
 
+def test_http_spatial_filters_use_each_collections_geometry(client, plans):
+    """S_INTERSECTS on availability means the address position, on rollout areas the drawn shape,
+    address-list areas included, as bbox does."""
+    p = plans["inside_public"].geom
+    near = f"BBOX({p.x - 10},{p.y - 10},{p.x + 10},{p.y + 10})"
+    crs = f"&filter-crs={EPSG_25832.uri}"
+    _, hit = _get(client, f"/ogc/collections/availability/items?filter=S_INTERSECTS(geometry,{near}){crs}")
+    assert hit["numberMatched"] == 1
+    listed = PlanAreaFactory(version=plans["public"].version, key="listed", geom=None, stage="planned")
+    listed.addresses.set([plans["inside_public"]])
+    _, areas = _get(client, f"/ogc/collections/rollout-areas/items?filter=S_INTERSECTS(geometry,{near}){crs}")
+    assert {f["properties"]["key"] for f in areas["features"]} == {"public", "listed"}
+    _, none = _get(client, f"/ogc/collections/rollout-areas/items?filter=S_DISJOINT(geometry,{near}){crs}")
+    assert none["numberMatched"] == 0
+
+
 def test_http_bad_date_in_a_property_filter_is_a_400(client, plans):
     response = client.get("/ogc/collections/rollout-areas/items?expected_date=2030-13-45")
     assert response.status_code == 400

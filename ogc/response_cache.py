@@ -45,6 +45,7 @@ from django.utils.http import parse_http_date_safe
 from geoportal.data_version import data_versions, tables_in_sql
 from ogc.collections import collection_get
 from ogc.config import config_get, config_version_fresh
+from ogc.tiles.sources import source_get
 
 PATH = re.compile(
     r"^/ogc/collections/(?P<collection>[^/]+)/"
@@ -71,6 +72,8 @@ VARY_META = (
     "HTTP_ACCEPT",
     "HTTP_ACCEPT_LANGUAGE",
 )
+# Where the key of a request, once made, is kept in its environ (request.META).
+KEY_META = "geoportal.ogc_cache_key"
 CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE")
 
 
@@ -125,7 +128,20 @@ def key_for(request: HttpRequest, *, anonymous: bool | None = None) -> str | Non
         if request.method not in ("GET", "HEAD") or "HTTP_AUTHORIZATION" in request.META:
             return None
         anonymous = not request.user.is_authenticated
-    return key_for_meta(request.META) if anonymous else None
+    if not anonymous:
+        return None
+    return _key_once(request.META, query=True)
+
+
+def _key_once(meta: dict, *, query: bool) -> str | None:
+    """``key_for_meta``, kept in the environ once found: the WSGI entry, the early and the late middleware
+    of one request share it instead of reading versions and parsing cookies up to three times."""
+    key = meta.get(KEY_META)
+    if key is None:
+        key = key_for_meta(meta, query=query)
+        if key is not None:
+            meta[KEY_META] = key
+    return key
 
 
 def session_free(meta: dict) -> bool:
@@ -134,22 +150,22 @@ def session_free(meta: dict) -> bool:
     return not cookie or settings.SESSION_COOKIE_NAME not in parse_cookie(cookie)
 
 
-@cache
 def tables_read(collection_id: str, kind: str) -> list[str] | None:
     """Every table named in the SQL of the collection's public QuerySet (joins and subqueries), or None
-    when the collection (or its tileset) does not exist."""
-    if kind == "tiles":
-        from ogc.tiles.sources import source_get
+    when the collection (or its tileset) does not exist. Remembered for registered ids only: the id
+    comes from the URL, and a cache keyed by any path would grow without bound."""
+    if _source(collection_id, kind) is None:
+        return None
+    return _tables_read(collection_id, kind)
 
-        source = source_get(collection_id)
-        if source is None:
-            return None
-        qs = source.queryset(user=AnonymousUser())
-    else:
-        collection = collection_get(collection_id)
-        if collection is None:
-            return None
-        qs = collection.queryset(user=AnonymousUser())
+
+def _source(collection_id: str, kind: str):
+    return source_get(collection_id) if kind == "tiles" else collection_get(collection_id)
+
+
+@cache
+def _tables_read(collection_id: str, kind: str) -> list[str]:
+    qs = _source(collection_id, kind).queryset(user=AnonymousUser())
     sql, _ = qs.query.get_compiler(using=qs.db).as_sql()
     return tables_in_sql(sql)
 
@@ -171,7 +187,7 @@ def wsgi_hit(environ: dict) -> Entry | None:
         or not session_free(environ)
     ):
         return None
-    key = key_for_meta(environ, query=False)
+    key = _key_once(environ, query=False)
     return lookup(key) if key is not None else None
 
 

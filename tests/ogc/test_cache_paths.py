@@ -30,6 +30,7 @@ def committed(transactional_db, own_tile_cache):
     addresses = [AddressFactory(geom=Point(CENTRE[0] + 7 * i, CENTRE[1], srid=SRID)) for i in range(5)]
     response_cache.clear()
     assert data_version.watcher_wait(), "the watcher did not connect"
+    watcher_caught_up()
     yield addresses
     response_cache.clear()
 
@@ -69,6 +70,19 @@ class Wsgi:
                     result.close()
         self.queries = len(context.captured_queries)
         return started[0][0], started[0][1], body
+
+
+def watcher_caught_up() -> None:
+    """Wait until the watcher holds the committed versions (its notifications arrive asynchronously)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT table_name FROM data_version WHERE table_name <> '(epoch)'")
+        tables = [row[0] for row in cursor.fetchall()]
+        cursor.execute("SELECT version FROM data_version WHERE table_name = ANY(%s) ORDER BY table_name", [tables])
+        exact = tuple(row[0] for row in cursor.fetchall())
+    deadline = time.monotonic() + 5
+    while (data_version.data_versions(tables=tables, query=False) or ())[:-1] != exact:
+        assert time.monotonic() < deadline, "the watcher never caught up with the committed versions"
+        time.sleep(0.01)
 
 
 def wait_for_new_versions(tables: list[str], before: tuple) -> tuple:

@@ -103,7 +103,10 @@ def _cacheable(request: HttpRequest, response: HttpResponse) -> HttpResponse:
         patch_cache_control(response, no_cache=True)
     if response.status_code != 200 or response.streaming:
         return response
-    set_response_etag(response)
+    if not response.has_header("ETag"):
+        # Views that know their version (tiles: the hashed cache key) keep their ETag; a 304 then needs
+        # neither the tile nor a hash of it.
+        set_response_etag(response)
     seen = _first_seen(request, response["ETag"])
     response["Last-Modified"] = http_date(seen)
     if request.method == "HEAD":

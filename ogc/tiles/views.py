@@ -4,7 +4,7 @@ Thin views: parse, look up the source, answer. Tiles come from the shared
 cache under a key made of the data versions of the tables the source reads
 (geoportal/data_version.py: database triggers, so any write counts), the
 audience (what the requesting user may see) and z/x/y; the same key, hashed, is
-the weak ETag of empty tiles. Anonymous tiles are also kept whole in the
+the weak ETag, so a revalidation costs no tile read at all. Anonymous tiles are also kept whole in the
 per-process response cache (ogc/response_cache.py), which answers most repeats
 before Django. Path values that do not name a tile
 of the tileset are 404s with a JSON message (OGC API – Tiles /req/core/tc-error);

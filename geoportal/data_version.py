@@ -25,6 +25,7 @@ import os
 import re
 import threading
 import time
+from functools import cache
 
 import psycopg
 from django.apps import apps
@@ -63,20 +64,23 @@ def data_versions(*, tables: list[str], query: bool = True) -> tuple[int, ...] |
 
 def tables_in_sql(sql: str) -> list[str]:
     """Every model table a compiled statement names, in joins and subqueries alike (sorted)."""
-    known = {model._meta.db_table for model in apps.get_models(include_auto_created=True)}
-    return sorted(known & set(re.findall(r'"([^"]+)"', sql)))
+    return sorted(_model_tables() & set(re.findall(r'"([^"]+)"', sql)))
+
+
+@cache
+def _model_tables() -> frozenset[str]:
+    return frozenset(model._meta.db_table for model in apps.get_models(include_auto_created=True))
 
 
 class _Watcher:
     """A daemon thread holding the committed versions of every watched table, per process."""
 
-    def __init__(self, settings_dict: dict) -> None:
+    def __init__(self, database: str, params: dict) -> None:
         self.pid = os.getpid()
-        self.database = settings_dict["NAME"]
-        self._params = _connect_params(settings_dict)
+        self.database = database
+        self._params = params
         self._versions: dict[str, int] | None = None
         self._stopping = threading.Event()
-        self._conn: psycopg.Connection | None = None
         self._thread = threading.Thread(target=self._run, name="data-version-watcher", daemon=True)
         self._thread.start()
 
@@ -84,20 +88,14 @@ class _Watcher:
         return self._versions
 
     def stop(self) -> None:
+        """Ends the thread within about a second (its wait for notifications times out every second)."""
         self._stopping.set()
-        conn = self._conn
-        if conn is not None:
-            try:
-                conn.cancel_safe(timeout=1)
-            except Exception:  # noqa: BLE001 - closing down; the thread ends on its own
-                pass
         self._thread.join(timeout=5)
 
     def _run(self) -> None:
         while not self._stopping.is_set():
             try:
                 with psycopg.connect(**self._params, autocommit=True) as conn:
-                    self._conn = conn
                     conn.execute(f"LISTEN {CHANNEL}")
                     # LISTEN first: a commit after this read is notified, so nothing falls between.
                     self._read(conn)
@@ -116,28 +114,10 @@ class _Watcher:
                     break
                 logger.warning("data version watcher lost its connection (%s); retrying", error)
                 self._stopping.wait(RECONNECT_SECONDS)
-            finally:
-                self._conn = None
         self._versions = None
 
     def _read(self, conn: psycopg.Connection) -> None:
         self._versions = dict(conn.execute("SELECT table_name, version FROM data_version").fetchall())
-
-
-def _connect_params(settings_dict: dict) -> dict:
-    params = {
-        "dbname": settings_dict["NAME"],
-        "user": settings_dict.get("USER") or None,
-        "password": settings_dict.get("PASSWORD") or None,
-        "host": settings_dict.get("HOST") or None,
-        "port": settings_dict.get("PORT") or None,
-        "application_name": "geoportal data version watcher",
-    }
-    options = settings_dict.get("OPTIONS", {})
-    for name in ("sslmode", "sslrootcert", "sslcert", "sslkey", "service", "passfile"):
-        if options.get(name):
-            params[name] = options[name]
-    return {k: v for k, v in params.items() if v is not None}
 
 
 _current: _Watcher | None = None
@@ -147,16 +127,24 @@ _lock = threading.Lock()
 def _watcher() -> _Watcher:
     """This process's watcher (a forked worker starts its own), for the database in use now."""
     global _current
-    watcher = _current
-    if watcher is not None and watcher.pid == os.getpid() and watcher.database == connection.settings_dict["NAME"]:
-        return watcher
+    if _serves_here(_current):
+        return _current
     with _lock:
-        watcher = _current
-        if watcher is None or watcher.pid != os.getpid() or watcher.database != connection.settings_dict["NAME"]:
-            if watcher is not None and watcher.pid == os.getpid():
-                watcher.stop()
-            watcher = _current = _Watcher(connection.settings_dict)
-    return watcher
+        if not _serves_here(_current):
+            if _current is not None and _current.pid == os.getpid():
+                _current.stop()
+            _current = _Watcher(connection.settings_dict["NAME"], _connect_params())
+        return _current
+
+
+def _serves_here(watcher: _Watcher | None) -> bool:
+    return watcher is not None and watcher.pid == os.getpid() and watcher.database == connection.settings_dict["NAME"]
+
+
+def _connect_params() -> dict:
+    """Django's own connection parameters (host, TLS, options ...) for the watcher's connection."""
+    params = {k: v for k, v in connection.get_connection_params().items() if k not in ("cursor_factory", "context")}
+    return {**params, "application_name": "geoportal data version watcher"}
 
 
 def watcher_stop() -> None:

@@ -38,15 +38,9 @@ printf '[pytest]\n' > "$OGC_VENV/pytest.ini"
 "$VENV/bin/python" manage.py load_city
 PORT=$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 # ogctests gives each request 5 s; a fresh worker needs about as long to import the URLconf
-# (pygeoapi, geopandas, ...). Import it once in the master (--preload) so workers start warm.
-cat > var/ogctests-gunicorn.py <<'PY'
-def when_ready(server):
-    from django.urls import get_resolver
-
-    get_resolver().url_patterns
-PY
+# (pygeoapi, geopandas, ...). geoportal/wsgi.py imports it; --preload does that once in the master.
 "$VENV/bin/gunicorn" geoportal.wsgi:application --bind "127.0.0.1:$PORT" --workers 2 --preload \
-    -c var/ogctests-gunicorn.py --log-level warning &
+    --log-level warning &
 SERVER=$!
 trap 'kill "$SERVER" 2>/dev/null || true' EXIT
 for _ in $(seq 50); do

@@ -169,5 +169,3 @@ class PlacementChecks:
         if feature is not None:
             self.matcher.add_key(feature, row=index, street=str(street), number=str(number), postcode=str(postcode))
         return True
-
-    # -- attributes -----------------------------------------------------------------------------------------

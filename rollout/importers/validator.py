@@ -57,8 +57,9 @@ class FeatureValidator(PlacementChecks, AttributeChecks):
         fast[fast_rows] = True
         fast &= good[codes]
         slow: list[dict] = []
-        keys, names = self._keys_and_names(np.flatnonzero(~fast))
-        for i, key, name in zip(np.flatnonzero(~fast).tolist(), keys, names, strict=True):
+        slow_rows = np.flatnonzero(~fast)
+        keys, names = self._keys_and_names(slow_rows)
+        for i, key, name in zip(slow_rows.tolist(), keys, names, strict=True):
             index = i + 1
             row = self.table.row(i)
             template = templates[codes[i]]
@@ -144,5 +145,3 @@ class FeatureValidator(PlacementChecks, AttributeChecks):
         # As _attributes: str(key).strip(), str(name or "") (a name of 0 or False is no name).
         text = ["" if b or not (strip or v) else str(v) for v, b in zip(python, blank.tolist(), strict=True)]
         return ([t.strip() for t in text] if strip else text), blank
-
-    # -- geometry -------------------------------------------------------------------------------------------

@@ -112,7 +112,6 @@ def _page(request: HttpRequest, content: dict, *, template: str, collection_id: 
         )
     response = HttpResponse(html, content_type="text/html; charset=utf-8")
     response["Content-Language"] = locale.language
-    response["Access-Control-Allow-Origin"] = "*"
     return response
 
 

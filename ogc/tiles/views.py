@@ -20,7 +20,6 @@ from http import HTTPStatus
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
 
 from geoportal.cache import shared_cache
@@ -50,15 +49,12 @@ def base_url(request: HttpRequest) -> str:
 
 
 def _error(error: GeoportalError) -> JsonResponse:
-    response = JsonResponse({"code": error.code, "description": str(error)}, status=error.status)
-    response["Access-Control-Allow-Origin"] = "*"
-    return response
+    # CORS, Vary and caching headers come from ogc.middleware.OgcHttpMiddleware, as for all of /ogc.
+    return JsonResponse({"code": error.code, "description": str(error)}, status=error.status)
 
 
 def _json(content: dict) -> JsonResponse:
-    response = JsonResponse(content, json_dumps_params={"ensure_ascii": False})
-    response["Access-Control-Allow-Origin"] = "*"
-    return response
+    return JsonResponse(content, json_dumps_params={"ensure_ascii": False})
 
 
 def _html_link(href: str, title: str = "This document as HTML") -> dict:
@@ -281,9 +277,6 @@ def tile(request: HttpRequest, collection_id: str, tms_id: str, z: str, y: str, 
     response["ETag"] = etag
     public = audience == "public"
     response["Cache-Control"] = f"public, max-age={settings.TILE_MAX_AGE}" if public else "private, no-cache"
-    response["Access-Control-Allow-Origin"] = "*"
-    # What a user may see depends on the session: a browser must not reuse tiles across a login or logout.
-    patch_vary_headers(response, ["Cookie"])
     return response
 
 

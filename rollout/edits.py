@@ -27,7 +27,7 @@ from rollout.importers import ATTRIBUTES
 from rollout.models import PlanArea, PlanSubmission, PlanVersion, Provider
 from rollout.pipeline import finish, require, validate_file
 from rollout.readers import Report
-from rollout.roles import AnyUser, can_submit
+from rollout.roles import AnyUser, account, can_submit
 from rollout.services import plan_version_current, submission_accept
 
 logger = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ def plan_area_edit(
     submission = PlanSubmission(
         provider=provider,
         received_at=timezone.now(),
-        received_by=by if by is not None and by.is_authenticated else None,
+        received_by=account(by),
     )
     report = Report()
     kept = [f for f in features_of_version(current) if f["key"] != replaced_key]

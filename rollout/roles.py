@@ -15,6 +15,11 @@ PLANNER_GROUP = "planner"
 type AnyUser = AbstractBaseUser | AnonymousUser | None
 
 
+def account(user: AnyUser) -> AbstractBaseUser | None:
+    """The user to record as having done something: None for anonymous callers and management commands."""
+    return user if user is not None and user.is_authenticated else None
+
+
 def is_admin(user: AnyUser) -> bool:
     return bool(user is not None and user.is_authenticated and user.is_active and user.is_superuser)
 

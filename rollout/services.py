@@ -26,7 +26,7 @@ from rollout.importers import CANONICAL_FIELDS
 from rollout.models import FieldMapping, PlanSubmission, PlanVersion, Provider
 from rollout.pipeline import finish, require, validate_file
 from rollout.readers import Report
-from rollout.roles import AnyUser, can_accept, can_publish, can_submit
+from rollout.roles import AnyUser, account, can_accept, can_publish, can_submit
 from rollout.staging import staged_areas_accept
 
 logger = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def submission_create(*, provider: Provider, file: File, by: AnyUser, mapping: d
         original_name=name,
         size=file.size or 0,
         received_at=timezone.now(),
-        received_by=by if by is not None and by.is_authenticated else None,
+        received_by=account(by),
     )
     report = Report()
     if submission.size > settings.PLAN_UPLOAD_MAX_BYTES:
@@ -116,7 +116,7 @@ def submission_accept(*, submission: PlanSubmission, by: AnyUser) -> PlanVersion
     Provider.objects.select_for_update().get(pk=provider.pk)
     number = (PlanVersion.objects.filter(provider=provider).aggregate(n=Max("number"))["n"] or 0) + 1
     now = timezone.now()
-    actor = by if by is not None and by.is_authenticated else None
+    actor = account(by)
     version = PlanVersion.objects.create(
         provider=provider, number=number, submission=submission, accepted_at=now, accepted_by=actor
     )
@@ -144,7 +144,7 @@ def submission_reject(*, submission: PlanSubmission, by: AnyUser, reason: str) -
         raise InvalidInputError(f"only received submissions can be rejected (this one is {submission.state})")
     submission.state, submission.decision_note = PlanSubmission.State.REJECTED, reason
     submission.decided_at = timezone.now()
-    submission.decided_by = by if by is not None and by.is_authenticated else None
+    submission.decided_by = account(by)
     submission.save(update_fields=["state", "decision_note", "decided_at", "decided_by"])
     return submission
 
@@ -164,7 +164,7 @@ def plan_version_publish(*, version: PlanVersion, by: AnyUser, recompute: bool =
     if newer.exists():
         raise InvalidInputError(f"a newer version of {version.provider} is already published")
     version.published_at = timezone.now()
-    version.published_by = by if by is not None and by.is_authenticated else None
+    version.published_by = account(by)
     version.save(update_fields=["published_at", "published_by"])
     if recompute:
         availability_recompute()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from itertools import pairwise
 
 from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
 from django.db.models import (
@@ -39,23 +40,24 @@ def plan_as_of(*, provider: Provider, when: datetime, user: AnyUser) -> PlanVers
 
 
 def provider_track_record(*, provider: Provider, user: AnyUser) -> dict:
-    """Slipped dates and cancellations of a provider, computed from consecutive visible versions."""
-    from rollout.diff import plan_diff, snapshot_of_version
+    """Slipped dates and cancellations of a provider, computed from consecutive visible versions.
 
+    Only stage and expected date count here, so one query reads them for all versions (no geometries
+    and address lists: this runs on every provider and review page)."""
     versions = list(plan_versions_visible(user=user).filter(provider=provider).order_by("number"))
     record = {"versions": len(versions), "slipped": [], "cancelled": []}
-    previous = None
-    for version in versions:
-        snapshot = snapshot_of_version(version)
-        if previous is not None:
-            diff = plan_diff(old=previous, new=snapshot)
-            for change in diff["date_moved"]:
-                if change["new"] is None or (change["old"] is not None and change["new"] > change["old"]):
-                    record["slipped"].append({"version": version.number, **change})
-            for change in diff["stage_changed"]:
-                if change["new"] == "cancelled":
-                    record["cancelled"].append({"version": version.number, **change})
-        previous = snapshot
+    states: dict[int, dict[str, tuple]] = {version.pk: {} for version in versions}
+    rows = PlanArea.objects.filter(version__in=versions).values_list("version_id", "key", "stage", "expected_date")
+    for version_id, key, stage, expected in rows:
+        states[version_id][key] = (stage, expected.isoformat() if expected else None)
+    for before, version in pairwise(versions):
+        old, new = states[before.pk], states[version.pk]
+        for key in sorted(old.keys() & new.keys()):
+            (old_stage, old_date), (new_stage, new_date) = old[key], new[key]
+            if old_date != new_date and (new_date is None or (old_date is not None and new_date > old_date)):
+                record["slipped"].append({"version": version.number, "key": key, "old": old_date, "new": new_date})
+            if old_stage != new_stage and new_stage == "cancelled":
+                record["cancelled"].append({"version": version.number, "key": key, "old": old_stage, "new": new_stage})
     return record
 
 

@@ -56,7 +56,7 @@ def negotiated(*, page: str):
             if response.status_code != 200 or api_request.format != F_HTML:
                 return response
             content = json.loads(response.content)
-            return _page(request, content, template=template, collection_id=kwargs.get("collection_id"))
+            return _page(request, api_request, content, template=template, collection_id=kwargs.get("collection_id"))
 
         return wrapper
 
@@ -82,8 +82,9 @@ def _environment() -> Environment:
     return env
 
 
-def _page(request: HttpRequest, content: dict, *, template: str, collection_id: str | None) -> HttpResponse:
-    api_request = _api_request(request)
+def _page(
+    request: HttpRequest, api_request: APIRequest, content: dict, *, template: str, collection_id: str | None
+) -> HttpResponse:
     locale = api_request.locale
     _, config = config_get()
     base = settings.OGC_BASE_URL or request.build_absolute_uri("/ogc").rstrip("/")

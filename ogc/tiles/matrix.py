@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
+from types import MappingProxyType
 
 TMS_ID = "WebMercatorQuad"
 TMS_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
@@ -60,8 +62,11 @@ def lonlat_to_tile(lon: float, lat: float, zoom: int) -> tuple[int, int]:
     return min(max(col, 0), n - 1), min(max(row, 0), n - 1)
 
 
-def limits_for(bbox: tuple[float, float, float, float], *, min_zoom: int, max_zoom: int) -> dict[int, Limits]:
-    """Per zoom, the tile rows and columns covering ``bbox`` (CRS84) widened by MARGIN_M."""
+@lru_cache(maxsize=64)
+def limits_for(bbox: tuple[float, float, float, float], *, min_zoom: int, max_zoom: int) -> Mapping[int, Limits]:
+    """Per zoom, the tile rows and columns covering ``bbox`` (CRS84) widened by MARGIN_M.
+
+    Kept per bbox and zoom range: every tile request asks."""
     west, south, east, north = bbox
     dlat = MARGIN_M / 111_320.0
     dlon = MARGIN_M / (111_320.0 * math.cos(math.radians((south + north) / 2)))
@@ -71,7 +76,7 @@ def limits_for(bbox: tuple[float, float, float, float], *, min_zoom: int, max_zo
         min_col, min_row = lonlat_to_tile(west, north, zoom)
         max_col, max_row = lonlat_to_tile(east, south, zoom)
         limits[zoom] = Limits(zoom, min_row, max_row, min_col, max_col)
-    return limits
+    return MappingProxyType(limits)
 
 
 _extent: dict[str, object] = {"at": -math.inf, "bbox": None}

@@ -28,6 +28,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control, pa
 from django.utils.http import http_date
 
 from ogc import response_cache
+from ogc.tiles import fast as tiles_fast
 
 PREFIX = "/ogc"
 METHODS = "GET, HEAD, OPTIONS"
@@ -55,7 +56,8 @@ class OgcEarlyCacheMiddleware:
             if response is not None:
                 return response
         response = self.get_response(request)
-        response_cache.put_marked(response)
+        if response_cache.put_marked(response):
+            tiles_fast.learn(request.META, response)
         return response
 
 
@@ -120,16 +122,19 @@ def _cacheable(request: HttpRequest, response: HttpResponse) -> HttpResponse:
 
 
 def _first_seen(request: HttpRequest, etag: str) -> int:
-    """When this URL first had this body (epoch seconds); a new body is at least a second later than the last."""
     user = getattr(request, "user", None)
-    variant = "|".join(
-        [
-            request.get_full_path(),
-            request.headers.get("Accept", ""),
-            request.headers.get("Accept-Language", ""),
-            str(user.pk if user is not None and user.is_authenticated else ""),
-        ]
+    return first_seen(
+        full_path=request.get_full_path(),
+        accept=request.headers.get("Accept", ""),
+        accept_language=request.headers.get("Accept-Language", ""),
+        user_pk=str(user.pk if user is not None and user.is_authenticated else ""),
+        etag=etag,
     )
+
+
+def first_seen(*, full_path: str, accept: str, accept_language: str, user_pk: str, etag: str) -> int:
+    """When this URL first had this body (epoch seconds); a new body is at least a second later than the last."""
+    variant = "|".join([full_path, accept, accept_language, user_pk])
     key = "ogc:last-modified:" + hashlib.md5(variant.encode(), usedforsecurity=False).hexdigest()
     known = cache.get(key)
     if known is not None and known[0] == etag:

@@ -114,11 +114,15 @@ def key_for_meta(meta: dict, *, query: bool = True) -> str | None:
     config_version = config_get()[0] if query else config_version_fresh()
     if config_version is None:
         return None
-    language = ""
-    if "HTTP_COOKIE" in meta and settings.LANGUAGE_COOKIE_NAME in meta["HTTP_COOKIE"]:
-        language = parse_cookie(meta["HTTP_COOKIE"]).get(settings.LANGUAGE_COOKIE_NAME, "")
     request = "|".join(str(meta.get(name, "")) for name in VARY_META)
-    return f"{request}|{language}|{config_version}|{versions}"
+    return f"{request}|{language_cookie(meta)}|{config_version}|{versions}"
+
+
+def language_cookie(meta: dict) -> str:
+    """The language cookie's value ('' without one): LocaleMiddleware's choice depends on it."""
+    if "HTTP_COOKIE" in meta and settings.LANGUAGE_COOKIE_NAME in meta["HTTP_COOKIE"]:
+        return parse_cookie(meta["HTTP_COOKIE"]).get(settings.LANGUAGE_COOKIE_NAME, "")
+    return ""
 
 
 def key_for(request: HttpRequest, *, anonymous: bool | None = None) -> str | None:
@@ -130,10 +134,10 @@ def key_for(request: HttpRequest, *, anonymous: bool | None = None) -> str | Non
         anonymous = not request.user.is_authenticated
     if not anonymous:
         return None
-    return _key_once(request.META, query=True)
+    return key_once(request.META, query=True)
 
 
-def _key_once(meta: dict, *, query: bool) -> str | None:
+def key_once(meta: dict, *, query: bool) -> str | None:
     """``key_for_meta``, kept in the environ once found: the WSGI entry, the early and the late middleware
     of one request share it instead of reading versions and parsing cookies up to three times."""
     key = meta.get(KEY_META)
@@ -187,7 +191,7 @@ def wsgi_hit(environ: dict) -> Entry | None:
         or not session_free(environ)
     ):
         return None
-    key = _key_once(environ, query=False)
+    key = key_once(environ, query=False)
     return lookup(key) if key is not None else None
 
 
@@ -223,15 +227,16 @@ def mark(response: HttpResponse, key: str) -> None:
     response._ogc_cache_key = key
 
 
-def put_marked(response: HttpResponse) -> None:
+def put_marked(response: HttpResponse) -> bool:
+    """Keep the response if OgcHttpMiddleware marked it; True if it was marked."""
     key = getattr(response, "_ogc_cache_key", None)
     if key is not None:
         put(key, response)
+    return key is not None
 
 
 def put(key: str, response: HttpResponse) -> None:
     """Keep a complete 200 (or empty-tile 204) response of a GET, with its ETag."""
-    global _size
     if (
         response.status_code not in (HTTPStatus.OK, HTTPStatus.NO_CONTENT)
         or response.streaming
@@ -243,13 +248,19 @@ def put(key: str, response: HttpResponse) -> None:
     ):
         return
     content = response.content
-    limit = settings.OGC_RESPONSE_CACHE_BYTES
-    if len(content) > limit // 16:
-        return
     headers = [(name, value) for name, value in response.items() if name.lower() != "content-length"]
     if response.status_code == HTTPStatus.OK:
         headers.append(("Content-Length", str(len(content))))
-    entry = Entry(response.status_code, headers, content)
+    store(key, Entry(response.status_code, headers, content))
+
+
+def store(key: str, entry: Entry) -> None:
+    """Keep ``entry`` (a complete response) under ``key``, dropping the least recently used beyond the limit."""
+    global _size
+    content = entry.content
+    limit = settings.OGC_RESPONSE_CACHE_BYTES
+    if len(content) > limit // 16:
+        return
     with _lock:
         old = _entries.pop(key, None)
         if old is not None:

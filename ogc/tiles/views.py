@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 
 from django.conf import settings
@@ -81,7 +82,7 @@ def _tms(tms_id: str) -> None:
         raise NotFoundError(f"tile matrix set {tms_id!r} is not offered; use {TMS_ID}")
 
 
-def source_limits(source: TileSource) -> dict[int, Limits]:
+def source_limits(source: TileSource) -> Mapping[int, Limits]:
     return limits_for(city_bbox(), min_zoom=source.min_zoom, max_zoom=source.max_zoom)
 
 
@@ -259,8 +260,8 @@ def tile(request: HttpRequest, collection_id: str, tms_id: str, z: str, y: str, 
     versions = data_versions(tables=tables_read(source.id, "tiles"))
     if versions is None:
         raise RuntimeError(f"tiles of {source.id} read a table without data version trigger")
-    key = f"tile:{source.id}:{'.'.join(map(str, versions))}:{audience}:{zoom}/{col}/{row}"
-    etag = 'W/"' + hashlib.sha256(key.encode()).hexdigest()[:24] + '"'
+    key = tile_key(source, versions, audience, zoom, col, row)
+    etag = tile_etag(key)
     if etag in _if_none_match(request):
         response = HttpResponse(status=HTTPStatus.NOT_MODIFIED)
     else:
@@ -278,6 +279,16 @@ def tile(request: HttpRequest, collection_id: str, tms_id: str, z: str, y: str, 
     public = audience == "public"
     response["Cache-Control"] = f"public, max-age={settings.TILE_MAX_AGE}" if public else "private, no-cache"
     return response
+
+
+def tile_key(source: TileSource, versions: tuple[int, ...], audience: str, zoom: int, col: int, row: int) -> str:
+    """The tile's shared-cache key: what it was made from (data versions) and for whom (audience)."""
+    return f"tile:{source.id}:{'.'.join(map(str, versions))}:{audience}:{zoom}/{col}/{row}"
+
+
+def tile_etag(key: str) -> str:
+    """The tile's ETag, a hash of its key: a 304 needs neither the tile nor a hash of its bytes."""
+    return 'W/"' + hashlib.sha256(key.encode()).hexdigest()[:24] + '"'
 
 
 class _TileResponse(HttpResponse):

@@ -1,6 +1,7 @@
 """The fast paths of cached anonymous OGC responses with committed data (transactional tests, as in production):
 the per-process data version watcher (geoportal/data_version.py) and the answer before Django
-(geoportal/wsgi.py, ogc/response_cache.py). Requests go through the real WSGI application gunicorn serves."""
+(geoportal/wsgi.py, ogc/response_cache.py, ogc/tiles/fast.py). Requests go through the real WSGI application
+the server runs."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from geoportal import data_version
+from geoportal.cache import shared_cache
 from geoportal.wsgi import application
 from layers.models import SRID, Address
 from ogc import response_cache
+from ogc.tiles import fast as tiles_fast
 from tests.factories import AddressFactory, ProviderFactory, member_of
 from tests.ogc.conftest import city_load
 from tests.ogc.test_tiles import CENTRE, tile_of, tile_url
@@ -36,7 +39,7 @@ def committed(transactional_db, own_tile_cache):
 
 
 class Wsgi:
-    """Calls geoportal.wsgi.application as gunicorn does, counting the queries on this thread."""
+    """Calls geoportal.wsgi.application as the server does, counting the queries on this thread."""
 
     def __init__(self) -> None:
         self.queries = 0
@@ -223,3 +226,132 @@ def test_without_its_connection_the_watcher_falls_back_to_queries_and_reconnects
     assert len(context.captured_queries) == 1
     assert data_version.watcher_wait(timeout=10)
     assert data_version.data_versions(tables=tables, query=False) == versions
+
+
+# -- tiles made before Django (ogc/tiles/fast.py) -------------------------------------------------------------
+
+
+class Senders:
+    """Who sent request_started: Django's handler (WSGIHandler) or the tile path before Django."""
+
+    def __init__(self) -> None:
+        self.seen: list = []
+
+    def __call__(self, sender, **kwargs) -> None:
+        self.seen.append(sender)
+
+    def django(self) -> int:
+        return sum(1 for s in self.seen if s is not tiles_fast.__name__)
+
+    def fast(self) -> int:
+        return self.seen.count(tiles_fast.__name__)
+
+
+@pytest.fixture
+def senders():
+    from django.core import signals
+
+    tiles_fast.forget()
+    receiver = Senders()
+    signals.request_started.connect(receiver)
+    yield receiver
+    signals.request_started.disconnect(receiver)
+    tiles_fast.forget()
+
+
+def test_uncached_anonymous_tiles_are_made_before_django_with_djangos_headers(committed, senders):
+    wsgi = Wsgi()
+    first = tile_url("addresses", *tile_of(*CENTRE, 16))
+    second = tile_url("addresses", *tile_of(*CENTRE, 17))
+    # The first tile of a collection goes through Django, which shows the headers of such a response.
+    status, _, _ = wsgi.get(first)
+    assert (status, senders.django(), senders.fast()) == (200, 1, 0)
+    status, fast_headers, fast_body = wsgi.get(second)
+    assert (status, senders.django(), senders.fast()) == (200, 1, 1)
+    assert fast_body
+    assert wsgi.queries == 1
+    # The same tile made by Django from scratch: the same bytes and the same headers.
+    response_cache.clear()
+    tiles_fast.forget()
+    shared_cache().clear()
+    status, django_headers, django_body = wsgi.get(second)
+    assert (status, senders.django(), senders.fast()) == (200, 2, 1)
+    assert django_body == fast_body
+    assert django_headers == fast_headers
+    assert fast_headers["Content-Type"] == "application/vnd.mapbox-vector-tile"
+    assert fast_headers["Access-Control-Allow-Origin"] == "*"
+    # and the fast path kept its answer: the next request is a hit without any query
+    tiles_fast.forget()
+    response_cache.clear()
+    wsgi.get(second)  # Django again (templates forgotten): fills the response cache
+    assert wsgi.get(second)[2] == fast_body
+    assert wsgi.queries == 0
+
+
+def test_empty_tiles_made_before_django_are_204_like_djangos(committed, senders):
+    wsgi = Wsgi()
+    empty = [tile_url("addresses", *tile_of(CENTRE[0] + 3000, CENTRE[1] + 3000 + 100 * i, 17)) for i in range(3)]
+    assert wsgi.get(empty[0])[0] == 204
+    status, headers, body = wsgi.get(empty[1])
+    assert (status, body, senders.fast()) == (204, b"", 1)
+    response_cache.clear()
+    tiles_fast.forget()
+    shared_cache().clear()
+    assert wsgi.get(empty[1])[:2] == (204, headers)
+
+
+def test_only_plain_anonymous_tile_gets_are_made_before_django(committed, senders):
+    wsgi = Wsgi()
+    wsgi.get(tile_url("addresses", *tile_of(*CENTRE, 16)))  # Django shows the headers
+    z, row, col = tile_of(*CENTRE, 17)
+    url = tile_url("addresses", z, row, col)
+    cases = [
+        ({"cookie": "sessionid=not-a-session"}, "", 200),
+        ({"authorization": "Bearer unknown"}, "", 200),  # tiles do not read tokens; Django decides
+        ({"if_none_match": 'W/"nothing"'}, "", 200),
+        ({}, "f=json", 400),  # Django's view explains the format
+        ({}, "limit=3", 400),  # and the unknown parameter
+    ]
+    for headers, query, expected in cases:
+        response_cache.clear()
+        shared_cache().clear()
+        assert wsgi.get(url, query, **dict(headers))[0] == expected, (headers, query)
+    assert senders.fast() == 0
+    # outside the tileset's limits: Django's 404 with its message
+    status, _, body = wsgi.get(tile_url("addresses", 17, 0, 0))
+    assert status == 404
+    assert b"outside" in body
+    assert senders.fast() == 0
+    # the plain GET is made before Django; with f=mvt too, once Django has shown that variant
+    assert wsgi.get(url)[0] == 200
+    assert senders.fast() == 1
+    assert wsgi.get(tile_url("addresses", *tile_of(*CENTRE, 15)), "f=mvt")[0] == 200
+    assert wsgi.get(tile_url("addresses", *tile_of(*CENTRE, 14)), "f=mvt")[0] == 200
+    assert senders.fast() == 2
+
+
+def test_tiles_made_before_django_show_only_published_plans(committed, senders, tmp_path):
+    from django.utils import timezone
+
+    from tests.factories import PlanAreaFactory, PlanVersionFactory, square
+    from tests.ogc.test_tiles import decode
+
+    provider = ProviderFactory()
+    published = PlanVersionFactory(provider=provider, number=1, published_at=timezone.now())
+    PlanAreaFactory(version=published, key="a", name="Veröffentlicht", stage="planned")
+    unpublished = PlanVersionFactory(provider=provider, number=2)
+    PlanAreaFactory(
+        version=unpublished,
+        key="a",
+        name="Geheim",
+        stage="under_construction",
+        geom=square(CENTRE[0] - 100, CENTRE[1] - 100, CENTRE[0] + 100, CENTRE[1] + 100),
+    )
+    watcher_caught_up()
+    wsgi = Wsgi()
+    wsgi.get(tile_url("rollout-areas", *tile_of(*CENTRE, 13)))  # Django shows the headers
+    z, row, col = tile_of(*CENTRE, 14)
+    status, _, body = wsgi.get(tile_url("rollout-areas", z, row, col))
+    assert (status, senders.fast()) == (200, 1)
+    names = list(decode(body, z, row, col, tmp_path)["name"])
+    assert names == ["Veröffentlicht"]

@@ -1,0 +1,157 @@
+"""Anonymous vector tiles made without Django's request cycle (called from geoportal/wsgi.py).
+
+At city size a z14 tile's statement takes ~1.2 ms; through Django the request around it cost as
+much again (twelve middleware, the view's checks, the cache write). Map clients ask for tiles as
+plain anonymous GETs, so for exactly those this module makes the tile itself:
+
+- the same statement for the same audience ("public": ogc.tiles.render with an anonymous user,
+  the selectors' published-only rule included), the same shared-cache key, ETag and
+  Last-Modified as the view and the middleware (ogc/tiles/views.py, ogc/middleware.py);
+- every other header copied from the last response Django made for a tile of the same collection
+  with the same status and the same request variant (Accept, Accept-Language, language cookie,
+  host and forwarding headers): learned from Django's own answer (``learn``, called by
+  OgcEarlyCacheMiddleware), not written a second time here;
+- the response is kept in ogc.response_cache under the key Django's path would use.
+
+Everything else goes through Django: other query parameters, a session cookie, a token, conditional
+requests, unknown collections, tiles outside the tileset (their 404 explains), a data version that
+would need a query, and any variant whose headers Django has not shown yet.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from functools import partial
+from http import HTTPStatus
+
+from django.contrib.auth.models import AnonymousUser
+from django.core import signals
+from django.http import HttpResponse
+from django.utils.encoding import escape_uri_path
+from django.utils.http import http_date
+
+from geoportal.cache import shared_cache, shared_cache_set_soon
+from geoportal.data_version import data_versions
+from ogc import response_cache
+from ogc.tiles.matrix import TMS_ID
+from ogc.tiles.render import tile_render
+from ogc.tiles.sources import source_get
+
+TILE_PATH = re.compile(
+    rf"^/ogc/collections/(?P<collection>[^/]+)/tiles/{TMS_ID}/(?P<z>\d{{1,9}})/(?P<y>\d{{1,9}})/(?P<x>\d{{1,9}})$"
+)
+# Set per tile; everything else comes from the learned template.
+PER_TILE = frozenset({"etag", "last-modified", "content-length"})
+QUERIES = ("", "f=mvt")
+_ANONYMOUS = AnonymousUser()
+
+_templates: dict[str, tuple[list[tuple[str, str]], frozenset[str]]] = {}
+_templates_lock = threading.Lock()
+MAX_TEMPLATES = 256
+
+
+def _variant(meta: dict, collection_id: str, status: int) -> str:
+    """What a tile response's headers may depend on besides the tile: the request's variant (as in
+    ogc.response_cache's key, minus the path), the collection and the status."""
+    parts = [str(meta.get(name, "")) for name in response_cache.VARY_META if name != "PATH_INFO"]
+    return "|".join([*parts, response_cache.language_cookie(meta), collection_id, str(status)])
+
+
+def learn(meta: dict, response: HttpResponse) -> None:
+    """Remember the headers of a tile response Django made for a plain anonymous GET."""
+    if response.status_code not in (HTTPStatus.OK, HTTPStatus.NO_CONTENT) or not _plain(meta):
+        return
+    match = TILE_PATH.match(meta.get("PATH_INFO", ""))
+    if match is None or not response.has_header("ETag") or response.cookies or response.has_header("Set-Cookie"):
+        return
+    headers = [(name, value) for name, value in response.items() if name.lower() not in PER_TILE]
+    present = frozenset(name.lower() for name in response.headers if name.lower() in PER_TILE)
+    with _templates_lock:
+        if len(_templates) >= MAX_TEMPLATES:
+            _templates.clear()
+        _templates[_variant(meta, match["collection"], response.status_code)] = (headers, present)
+
+
+def forget() -> None:
+    """Forget every learned template (tests)."""
+    with _templates_lock:
+        _templates.clear()
+
+
+def _plain(meta: dict) -> bool:
+    return (
+        meta.get("REQUEST_METHOD") == "GET"
+        and meta.get("QUERY_STRING", "") in QUERIES
+        and "HTTP_AUTHORIZATION" not in meta
+        and not any(name in meta for name in response_cache.CONDITIONAL)
+        and response_cache.session_free(meta)
+    )
+
+
+def wsgi_tile(environ: dict) -> tuple[response_cache.Entry, Callable[[], None] | None] | None:
+    """The tile response for a plain anonymous GET and what to do once it is sent (keep a tile just
+    made in the shared cache), or None: then Django answers."""
+    match = TILE_PATH.match(environ.get("PATH_INFO", ""))
+    if match is None or not _plain(environ):
+        return None
+    source = source_get(match["collection"])
+    if source is None:
+        return None
+    # Imported here: the views module imports this one's neighbours, and the limits are the view's.
+    from ogc.tiles.views import source_limits, tile_etag, tile_key
+
+    zoom, row, col = int(match["z"]), int(match["y"]), int(match["x"])
+    limits = source_limits(source).get(zoom)
+    if limits is None or not limits.contains(row=row, col=col):
+        return None
+    if not any(_variant(environ, source.id, status) in _templates for status in (HTTPStatus.OK, HTTPStatus.NO_CONTENT)):
+        return None  # Django has not shown the headers of this variant yet
+    cache_key = response_cache.key_once(environ, query=False)
+    versions = data_versions(tables=response_cache.tables_read(source.id, "tiles") or [], query=False)
+    if cache_key is None or versions is None:
+        return None
+    key = tile_key(source, versions, source.audience_key(user=_ANONYMOUS), zoom, col, row)
+    content = shared_cache().get(key)
+    rendered = content is None
+    if rendered:
+        # As Django's handler does around a request: connections are checked out (from the pool)
+        # and given back by these signals' handlers.
+        signals.request_started.send(sender=__name__, environ=environ)
+        try:
+            content = tile_render(source, user=_ANONYMOUS, z=zoom, x=col, y=row)
+        finally:
+            signals.request_finished.send(sender=__name__)
+    status = HTTPStatus.OK if content else HTTPStatus.NO_CONTENT
+    template = _templates.get(_variant(environ, source.id, status))
+    if template is None:
+        if rendered:
+            shared_cache().set(key, content)  # Django answers from it, and shows the headers
+        return None
+    headers, present = template
+    etag = tile_etag(key)
+    headers = [*headers, ("ETag", etag)]
+    if "last-modified" in present:
+        path = escape_uri_path(environ.get("SCRIPT_NAME", "") + environ["PATH_INFO"])
+        full_path = f"{path}?{environ['QUERY_STRING']}" if environ.get("QUERY_STRING") else path
+        seen = _first_seen(environ, full_path, etag)
+        headers.append(("Last-Modified", http_date(seen)))
+    if "content-length" in present:
+        headers.append(("Content-Length", str(len(content))))
+    entry = response_cache.Entry(status, headers, content)
+    response_cache.store(cache_key, entry)
+    # Handed to the shared cache's writer thread once the response is out (the server calls close()).
+    return entry, (partial(shared_cache_set_soon, key, content) if rendered else None)
+
+
+def _first_seen(environ: dict, full_path: str, etag: str) -> int:
+    from ogc.middleware import first_seen
+
+    return first_seen(
+        full_path=full_path,
+        accept=environ.get("HTTP_ACCEPT", ""),
+        accept_language=environ.get("HTTP_ACCEPT_LANGUAGE", ""),
+        user_pk="",
+        etag=etag,
+    )

@@ -9,7 +9,7 @@ Environment (all optional):
   BENCH_SIZES=35000[,1000000]   address counts to run at
   BENCH_DURATION=10             seconds per wrk / pgbench run
   BENCH_THREADS=2 BENCH_CONNECTIONS=8   wrk threads and connections (pgbench: -j threads -c connections)
-  WEB_CONCURRENCY=2             gunicorn workers of both servers
+  WEB_CONCURRENCY=2             worker processes of both servers
   BENCH_PLAN_FEATURES=100000    polygons in the imported plan
   BENCH_PARTS=a,b               which parts to run
   BENCH_DB=geoportal_bench
@@ -211,7 +211,7 @@ class KeepAlive:
                 body = response.read()
                 return response.status, body, time.monotonic() - start
             except (http.client.HTTPException, ConnectionError):
-                # The server closed an idle connection (gunicorn's keep-alive timeout): once more, new one.
+                # The server closed an idle connection (keep-alive timeout): once more, new one.
                 self._connection.close()
                 if attempt == 2:
                     raise
@@ -250,16 +250,27 @@ def _wait_up(url: str, proc: subprocess.Popen, what: str) -> None:
 
 @contextmanager
 def servers(db: Db, env: dict):
-    """Our site and stand-alone pygeoapi under gunicorn, same workers and threads (scripts/run.sh serve)."""
+    """Our site (as scripts/run.sh serve runs it) and stand-alone pygeoapi, same workers and threads."""
     VAR.mkdir(parents=True, exist_ok=True)
-    gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    common = ["--workers", str(WORKERS), "--threads", "4", "--timeout", "120"]
+    bin_dir = Path(sys.executable).parent
+    # Ours as scripts/run.sh serve runs it (granian); stand-alone pygeoapi under gunicorn, its documented
+    # production server. Both with the same worker processes and threads.
+    granian = [str(bin_dir / "granian"), "--interface", "wsgi", "--host", "127.0.0.1"]
+    gunicorn = [str(bin_dir / "gunicorn"), "--timeout", "120"]
+    threads = ["--workers", str(WORKERS), "--blocking-threads", "4"]
     # A tile cache of its own, empty at every start: otherwise tiles cached by an earlier run over the
     # same data would be measured as "uncached".
     tile_cache = VAR / "tile-cache"
     shutil.rmtree(tile_cache, ignore_errors=True)
     tile_cache.mkdir(parents=True)
-    ours_env = {**env, "DEBUG": "false", "LOG_LEVEL": "WARNING", "SHARED_CACHE_DIR": str(tile_cache), "CACHE_URL": ""}
+    ours_env = {
+        **env,
+        "DEBUG": "false",
+        "LOG_LEVEL": "WARNING",
+        "SHARED_CACHE_DIR": str(tile_cache),
+        "CACHE_URL": "",
+        "DATABASE_POOL_SIZE": "4",  # as scripts/run.sh serve
+    }
     py_env = {
         **env,
         "PYGEOAPI_CONFIG": str(VAR / "pygeoapi-config.yml"),
@@ -282,7 +293,7 @@ def servers(db: Db, env: dict):
     try:
         with (VAR / "ours.log").open("w") as ours_log, (VAR / "pygeoapi.log").open("w") as py_log:
             ours = subprocess.Popen(
-                [gunicorn, "geoportal.wsgi:application", "--bind", f"127.0.0.1:{OURS_PORT}", *common],
+                [*granian, "geoportal.wsgi:application", "--port", str(OURS_PORT), *threads],
                 cwd=ROOT,
                 env=ours_env,
                 stdout=ours_log,
@@ -290,7 +301,8 @@ def servers(db: Db, env: dict):
             )
             procs.append(ours)
             py = subprocess.Popen(
-                [gunicorn, "pygeoapi.flask_app:APP", "--bind", f"127.0.0.1:{PYGEOAPI_PORT}", *common],
+                [*gunicorn, "pygeoapi.flask_app:APP", "--bind", f"127.0.0.1:{PYGEOAPI_PORT}"]
+                + ["--workers", str(WORKERS), "--threads", "4"],
                 cwd=VAR,
                 env=py_env,
                 stdout=py_log,
@@ -729,7 +741,7 @@ def main() -> None:
     env = dict(os.environ)
     print(
         f"# bench {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, wrk -t{THREADS} -c{CONNECTIONS}"
-        f" -d{DURATION}s, pgbench -c{CONNECTIONS} -j{THREADS}, gunicorn {WORKERS} workers x 4 threads"
+        f" -d{DURATION}s, pgbench -c{CONNECTIONS} -j{THREADS}, {WORKERS} workers x 4 threads per server"
     )
     for size in SIZES:
         started = time.monotonic()

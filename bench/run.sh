@@ -11,8 +11,9 @@ ensure_venv
 ensure_secret_key
 ensure_database
 compile_messages
-# Stand-alone pygeoapi's SQL providers need SQLAlchemy, GeoAlchemy2 and psycopg2 (not needed by the site).
-if ! "$PY" -c 'import psycopg2, geoalchemy2, sqlalchemy' 2>/dev/null; then
+# Stand-alone pygeoapi's SQL providers need SQLAlchemy, GeoAlchemy2 and psycopg2, and gunicorn serves it
+# (none of them needed by the site).
+if ! "$PY" -c 'import psycopg2, geoalchemy2, sqlalchemy, gunicorn' 2>/dev/null; then
     log "installing the benchmark's Python packages (bench/requirements.lock)"
     "$VENV/bin/uv" pip install -q --python "$PY" -r "$ROOT/bench/requirements.lock"
 fi

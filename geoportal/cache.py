@@ -1,4 +1,4 @@
-"""The shared cache (across gunicorn workers): files under var/cache, or redis with CACHE_URL.
+"""The shared cache (across the server's worker processes): files under var/cache, or redis with CACHE_URL.
 
 What it holds is keyed by the data versions of the tables it was made from
 (geoportal/data_version.py), so a change makes every older entry unreachable at

@@ -93,12 +93,16 @@ class _Watcher:
         self._thread.join(timeout=5)
 
     def _run(self) -> None:
+        lost = False
         while not self._stopping.is_set():
             try:
                 with psycopg.connect(**self._params, autocommit=True) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
                     # LISTEN first: a commit after this read is notified, so nothing falls between.
                     self._read(conn)
+                    if lost:
+                        _pool_check()
+                        lost = False
                     while not self._stopping.is_set():
                         # Block until a notification (or a second, to notice stop()); then drain and re-read.
                         notified = False
@@ -110,6 +114,7 @@ class _Watcher:
                             self._read(conn)
             except Exception as error:  # noqa: BLE001 - any failure: fall back to queries, then reconnect
                 self._versions = None
+                lost = True
                 if self._stopping.is_set():
                     break
                 logger.warning("data version watcher lost its connection (%s); retrying", error)
@@ -118,6 +123,20 @@ class _Watcher:
 
     def _read(self, conn: psycopg.Connection) -> None:
         self._versions = dict(conn.execute("SELECT table_name, version FROM data_version").fetchall())
+
+
+def _pool_check() -> None:
+    """After a lost connection (a database restart, say), have the connection pool (if any) drop
+    its broken idle connections now, before requests are handed them (pooled connections are not
+    checked per request)."""
+    from django.db import connections
+
+    pool = connections["default"].pool
+    if pool is not None:
+        try:
+            pool.check()
+        except Exception:  # noqa: BLE001 - the pool replaces what it cannot check later
+            logger.warning("connection pool check failed", exc_info=True)
 
 
 _current: _Watcher | None = None

@@ -122,15 +122,21 @@ if not DATABASE_URL:
     )
 if urlsplit(DATABASE_URL).scheme not in {"postgis", "postgres", "postgresql", "pgsql"}:
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL with PostGIS (postgis:// or postgres://)")
-# A new connection's first PostGIS statement costs ~35 ms (loading PostGIS, PROJ setting up the
-# 25832 -> 3857/4326 transformations) on top of connecting: reuse connections for 10 minutes, not 1,
-# so each gunicorn thread pays it rarely. Health checks find connections the server has closed.
+# Connections. A new connection's first PostGIS statement costs ~35 ms on top of connecting (PostGIS
+# loaded, PROJ setting up the 25832 -> 3857/4326 transformations). Serving (scripts/run.sh serve,
+# bench) sets DATABASE_POOL_SIZE: each worker process then keeps a psycopg pool of that many
+# connections, opened when it boots (geoportal/wsgi.py) and warmed by the pool's own threads
+# (geoportal/postgis/base.py), so no request connects, warms up or waits for a health check round
+# trip; after a database restart the data version watcher has the pool check its idle connections
+# (geoportal/data_version.py). Without a pool (tests, manage.py) a thread keeps its connection for
+# DATABASE_CONN_MAX_AGE seconds and checks it before reuse.
+DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 0)
 DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL,
-        engine="django.contrib.gis.db.backends.postgis",
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 600),
-        conn_health_checks=True,
+        engine="geoportal.postgis",
+        conn_max_age=0 if DATABASE_POOL_SIZE else env_int("DATABASE_CONN_MAX_AGE", 600),
+        conn_health_checks=not DATABASE_POOL_SIZE,
     )
 }
 # PostgreSQL's JIT compiles any plan estimated above jit_above_cost; for this site's short queries
@@ -139,6 +145,18 @@ DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["OPTIONS"]["options"] = " ".join(
     filter(None, [DATABASES["default"]["OPTIONS"].get("options"), "-c jit=off"])
 )
+if DATABASE_POOL_SIZE:
+    # A request holds a connection from its first query to its end; more threads than connections
+    # wait up to `timeout` seconds for one. Connections are replaced after `max_lifetime` seconds.
+    # Named, so operators tell the site's pooled connections apart in pg_stat_activity.
+    DATABASES["default"]["OPTIONS"].setdefault("application_name", "geoportal")
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": DATABASE_POOL_SIZE,
+        "max_size": DATABASE_POOL_SIZE,
+        "timeout": env_int("DATABASE_POOL_TIMEOUT", 30),
+        "max_lifetime": 3600,
+        "name": "geoportal",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if os.environ.get("GDAL_LIBRARY_PATH"):
@@ -249,7 +267,7 @@ CACHES = {
         "LOCATION": env("CACHE_URL", "geoportal"),
     },
     # Vector tiles (keyed by the data versions of their tables): shared by all
-    # gunicorn workers. Redis when CACHE_URL is set; otherwise files under
+    # server workers. Redis when CACHE_URL is set; otherwise files under
     # var/cache (no extra service; a tile read is one small file read, faster
     # than a query of the database cache table, which also counts all its rows on every set).
     "shared": {

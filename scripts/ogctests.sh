@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the community OGC API conformance suite `ogctests` (PyPI) against this site.
 # ogctests pins pytest<9, so it lives in its own virtual environment (var/ogctests-venv).
-# Starts gunicorn on a free loopback port over $DATABASE_URL (default: the local cluster),
+# Starts the site (granian) on a free loopback port over $DATABASE_URL (default: the local cluster),
 # loads the city's data if missing, runs the given scopes (default features/core), stops the server.
 #   usage: scripts/ogctests.sh [SCOPE ...]
 set -euo pipefail
@@ -37,13 +37,14 @@ printf '[pytest]\n' > "$OGC_VENV/pytest.ini"
 "$VENV/bin/python" manage.py migrate --noinput -v 0
 "$VENV/bin/python" manage.py load_city
 PORT=$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-# ogctests gives each request 5 s; a fresh worker needs about as long to import the URLconf
-# (pygeoapi, geopandas, ...). geoportal/wsgi.py imports it; --preload does that once in the master.
-"$VENV/bin/gunicorn" geoportal.wsgi:application --bind "127.0.0.1:$PORT" --workers 2 --preload \
-    --log-level warning &
+# As scripts/run.sh serve. ogctests gives each request 5 s; a fresh worker needs about as long to
+# import the URLconf (pygeoapi, geopandas, ...), which geoportal/wsgi.py does while the worker boots:
+# wait until the site answers.
+DATABASE_POOL_SIZE=4 "$VENV/bin/granian" --interface wsgi geoportal.wsgi:application --host 127.0.0.1 \
+    --port "$PORT" --workers 2 --blocking-threads 4 --log-level warning &
 SERVER=$!
 trap 'kill "$SERVER" 2>/dev/null || true' EXIT
-for _ in $(seq 50); do
+for _ in $(seq 150); do
     curl -fs -o /dev/null "http://127.0.0.1:$PORT/ogc/" && break
     sleep 0.2
 done

@@ -124,6 +124,15 @@ def data_prepare(db: Db, size: int, env: dict) -> float:
             "TRUNCATE rollout_availability, rollout_planarea_addresses, rollout_planarea, rollout_planversion,"
             " rollout_planareastaging, rollout_plansubmission, rollout_fieldmapping CASCADE"
         )
+        # Large accepted plans got partitions of their own (rollout.staging): drop them with their versions.
+        cursor.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+            " WHERE i.inhparent = 'rollout_planarea'::regclass AND c.relname <> 'rollout_planarea_default'"
+        )
+        for (partition,) in cursor.fetchall():
+            # Detached first: the availability table's foreign key refers to the partitions.
+            cursor.execute(f'ALTER TABLE rollout_planarea DETACH PARTITION "{partition}"')
+            cursor.execute(f'DROP TABLE "{partition}"')
         cursor.execute("SELECT count(*) FROM layers_address")
         have = cursor.fetchone()[0]
     if have != size:

@@ -270,7 +270,9 @@ class Availability(models.Model):
     address = models.ForeignKey("layers.Address", on_delete=models.CASCADE, related_name="availability")
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="availability")
     version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="+")
-    area = models.ForeignKey(PlanArea, on_delete=models.CASCADE, related_name="+")
+    # rollout_planarea is partitioned by version (migration 0010): the database checks the composite foreign key
+    # (area_id, version_id) → (id, version_id) instead, which also keeps area and version consistent.
+    area = models.ForeignKey(PlanArea, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     stage = models.CharField(_("stage"), max_length=32, choices=Stage.choices)
     technology = models.CharField(_("technology"), max_length=16, choices=Technology.choices)
     max_down_mbits = models.PositiveIntegerField(_("max. download (Mbit/s)"), null=True, blank=True)

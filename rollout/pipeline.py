@@ -52,11 +52,13 @@ def validate_file(submission: PlanSubmission, *, mapping: dict, report: Report) 
     """The validated features of the submission's kept file (problems in ``report``)."""
     suffix = Path(submission.original_name).suffix
     with tempfile.TemporaryDirectory() as tmp:
-        # A local copy: GDAL reads paths, and storages need not be local disks.
-        path = Path(tmp) / f"plan{suffix}"
-        with submission.file.open("rb") as source, path.open("wb") as target:
-            for chunk in source.chunks():
-                target.write(chunk)
+        path = _local_path(submission)
+        if path is None or path.suffix.lower() != suffix.lower():
+            # A local copy: GDAL reads paths, and storages need not be local disks.
+            path = Path(tmp) / f"plan{suffix}"
+            with submission.file.open("rb") as source, path.open("wb") as target:
+                for chunk in source.chunks():
+                    target.write(chunk)
         table = read_plan_file(path, original_name=submission.original_name, report=report)
         if table is None:
             return PlanFeatures.empty()
@@ -64,6 +66,14 @@ def validate_file(submission: PlanSubmission, *, mapping: dict, report: Report) 
             report.error("file holds no features", field="file", expected="at least one feature")
             return PlanFeatures.empty()
         return validate_table(table, mapping=mapping, report=report)
+
+
+def _local_path(submission: PlanSubmission) -> Path | None:
+    """The kept file's path when the storage is a local disk (GDAL reads it there: no second copy of the file)."""
+    try:
+        return Path(submission.file.path)
+    except NotImplementedError:  # storages without local files
+        return None
 
 
 def validate_table(table: RawTable, *, mapping: dict, report: Report) -> PlanFeatures:

@@ -194,22 +194,17 @@ def openapi(request: HttpRequest) -> HttpResponse:
 @require_safe
 def collections(request: HttpRequest, collection_id: str | None = None) -> HttpResponse:
     response = _checked(request, params.COMMON) or _execute(request, core_api.describe_collections, collection_id)
-    response = _catalog_typed(response, collection_id)
-    return _json_patched(request, response, tiles_documents.collection_links_add)
+    return _json_patched(request, response, _collections_fixed)
 
 
-def _catalog_typed(response: HttpResponse, collection_id: str | None) -> HttpResponse:
-    """Records: the catalogue's description says ``"type": "Catalog"`` (pygeoapi leaves it out)."""
-    if response.status_code != 200 or not response.get("Content-Type", "").startswith("application/json"):
-        return response
-    if response.get("Content-Encoding") is not None or collection_id not in (None, records.RECORDS_ID):
-        return response
-    content = json.loads(response.content)
-    for collection in [content] if collection_id else content.get("collections", []):
+def _collections_fixed(content: dict, *, base: str) -> dict:
+    """The collections document (list or one) as we serve it, patched in one parse of pygeoapi's JSON:
+    the catalogue says ``"type": "Catalog"`` (Records; pygeoapi leaves it out), collections with vector
+    tiles link their tilesets."""
+    for collection in content.get("collections", []) if "collections" in content else [content]:
         if collection.get("id") == records.RECORDS_ID:
             collection["type"] = "Catalog"
-    response.content = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
-    return response
+    return tiles_documents.collection_links_add(content, base=base)
 
 
 def _queryables(api: API, api_request: APIRequest, collection_id: str) -> tuple[dict, int, str]:

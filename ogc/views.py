@@ -32,7 +32,7 @@ from pygeoapi.util import render_j2_template, to_json
 from geoportal.errors import InvalidInputError
 from ogc import params, records
 from ogc.collections import collection_get
-from ogc.config import config_for_items, config_get
+from ogc.config import base_url, config_for_items, config_get, site_url
 from ogc.context import RequestState, state_reset, state_set
 from ogc.crs import crs_get
 from ogc.openapi import openapi_document
@@ -43,14 +43,10 @@ GEOJSON = "application/geo+json"
 _apis: dict[tuple, API] = {}
 
 
-def _base_url(request: HttpRequest) -> str:
-    return settings.OGC_BASE_URL or request.build_absolute_uri("/ogc").rstrip("/")
-
-
 def _api(request: HttpRequest, *, lean: bool) -> API:
     """One API per configuration, base URL and variant; building one per request is what made pygeoapi slow."""
     version, config = config_get()
-    base = _base_url(request)
+    base = base_url(request)
     key = (version, base, lean)
     api = _apis.get(key)
     if api is None:
@@ -235,11 +231,11 @@ def queryables(request: HttpRequest, collection_id: str) -> HttpResponse:
 def _records_state(request: HttpRequest, query) -> tuple[RequestState, object]:
     """Parses the Records search parameters; the city's extent stands in for entries without one."""
     _, config = config_get()
-    base = _base_url(request)
-    site = base[: -len("/ogc")] + "/" if base.endswith("/ogc") else request.build_absolute_uri("/")
     city = Polygon.from_bbox(config["resources"][records.RECORDS_ID]["extents"]["spatial"]["bbox"])
     city.srid = 4326
-    return params.records_parse(query, user=request.user, base_url=base, site_url=site, fallback_extent=city)
+    return params.records_parse(
+        query, user=request.user, base_url=base_url(request), site_url=site_url(request), fallback_extent=city
+    )
 
 
 def _record_items(request: HttpRequest) -> HttpResponse:

@@ -215,7 +215,7 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
     if collection is None:
         return _execute(request, itemtypes_api.get_collection_items, collection_id, lean=True)
     try:
-        state, left = params.items_parse(request.GET, collection, user=request.user, url="")
+        state, left = params.items_parse(request.GET, collection, user=request.user)
     except InvalidInputError as error:
         return _bad_request(error)
     return _items_answer(request, collection_id, state, left)

@@ -4,8 +4,8 @@ pygeoapi renders its Jinja templates with ``jinja2.ext.i18n`` and the Babel cata
 ``<server.locale_dir>/<language>/LC_MESSAGES/messages.mo`` (``pygeoapi.util.render_j2_template``; the
 PyPI wheel ships no catalogue, so without one every page is English). Ours is
 ``locale/de/LC_MESSAGES/messages.po`` beside Django's ``django.po`` (Django reads only the ``django``
-domain); setup and the tests compile it to ``messages.mo`` like the django.po files. English needs no
-catalogue: the message ids are pygeoapi's English texts.
+domain); setup and the tests compile it to ``messages.mo`` like the django.po files (geoportal/catalogues.py).
+English needs no catalogue: the message ids are pygeoapi's English texts.
 
 ``scripts/ogc_templates.py`` adds new texts of the templates below to the catalogue after a pygeoapi
 upgrade (empty, for a translator); tests/ogc/test_translations.py fails while one is untranslated.

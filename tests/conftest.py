@@ -1,12 +1,12 @@
 """Shared fixtures. Tests run against a real PostGIS (DATABASE_URL, set by `make test`)."""
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 import tests
+from geoportal.catalogues import catalogues_compile
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -18,20 +18,12 @@ assert Path(tests.__file__).resolve().parent == REPO / "tests", (  # noqa: S101
 DATA = REPO / "tests" / "data"
 
 
-def _compile_messages() -> None:
-    """Compile .po to .mo where missing or stale: .mo files are build output, not in git."""
-    for po in (REPO / "locale").glob("*/LC_MESSAGES/*.po"):  # django.po, and messages.po (ogc/translations.py)
-        mo = po.with_suffix(".mo")
-        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
-            msgfmt = shutil.which("msgfmt")
-            if msgfmt is None:
-                pytest.exit("msgfmt is missing: install Debian's gettext package (apt-get install gettext)", 1)
-            subprocess.run([msgfmt, "--check", "-o", str(mo), str(po)], check=True)  # noqa: S603
-
-
 def pytest_configure(config: pytest.Config) -> None:
     # Before Django loads any translation catalogue.
-    _compile_messages()
+    try:
+        catalogues_compile()
+    except FileNotFoundError as error:
+        pytest.exit(str(error), 1)
 
 
 @pytest.fixture

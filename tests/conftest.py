@@ -19,11 +19,26 @@ DATA = REPO / "tests" / "data"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # Before Django loads any translation catalogue.
     try:
-        catalogues_compile()
+        written = catalogues_compile()
     except FileNotFoundError as error:
         pytest.exit(str(error), 1)
+    if written:
+        _translations_forget()
+
+
+def _translations_forget() -> None:
+    """Forget the catalogues Django has read: pytest-django set Django up before this hook, and setting up
+    reads the default language's catalogue (auth's many-to-many tables get translated verbose names), so
+    without this a run that (re)compiled a .mo kept the stale or missing one: English where German was due."""
+    import gettext
+
+    from django.conf import settings
+    from django.test.signals import setting_changed
+
+    gettext._translations.clear()  # the standard library's cache of .mo files, by path
+    # What Django's tests do when LOCALE_PATHS changes: its own receiver drops the catalogues it has read.
+    setting_changed.send(sender=type(settings), setting="LOCALE_PATHS", value=settings.LOCALE_PATHS, enter=False)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pygeoapi.api as core_api
 import pygeoapi.api.itemtypes as itemtypes_api
+from babel.numbers import format_decimal
 from django.conf import settings
 from django.contrib.gis.geos import Polygon
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
@@ -261,6 +262,7 @@ def _items_page(
         collections_path=api.get_collections_url(),
         offset=int(offset),
         id_field=provider.get("id_field"),
+        limit_options=_limit_options(api, api_request.locale),
     )
     if provider.get("uri_field"):
         data["uri_field"] = provider["uri_field"]
@@ -270,6 +272,16 @@ def _items_page(
     templates = api.get_dataset_templates(collection_id)
     html = render_j2_template(api.tpl_config, templates, "collections/items/index.html", data, api_request.locale)
     return headers, status, html
+
+
+# The page sizes the items page offers besides the default, up to the server's maximum.
+PAGE_SIZES = (100, 1000, 2000)
+
+
+def _limit_options(api: API, locale) -> list[tuple[int, str]]:
+    """The page-size selector's (value, label) pairs, labels in the reader's number format ("1.000" in German)."""
+    most = api.config["server"]["limits"]["max_items"]
+    return [(size, format_decimal(size, locale=locale)) for size in PAGE_SIZES if size <= most]
 
 
 def _html_links(links: list[dict]) -> list[dict]:

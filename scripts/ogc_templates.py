@@ -118,6 +118,15 @@ FILE_PATCHES: dict[str, list[tuple[str, str]]] = {
             r"\{% trans %\}Limit\{% endtrans %\}:(\s*)<select id=\"limits\">",
             r'<label for="limits">{% trans %}Limit{% endtrans %}:</label>\1<select id="limits">',
         ),
+        # Its sizes in the reader's number format ("1.000" on German pages), and none above the server's maximum:
+        # ogc.views._items_page gives them as data['limit_options'] (value, label).
+        (
+            r'(\s*)<option value="100">100</option>\s*<option value="1000">1,000</option>\s*'
+            r'<option value="2000">2,000</option>',
+            r"\1{% for value, label in data['limit_options'] %}"
+            r'\1<option value="{{ value }}">{{ label }}</option>'
+            r"\1{% endfor %}",
+        ),
         # The records search form's texts are English literals in pygeoapi: make them translatable.
         (r'(<label for="q">)Search(</label>)', r"\1{% trans %}Search{% endtrans %}\2"),
         (r'placeholder="Search"', 'placeholder="{% trans %}Search{% endtrans %}"'),

@@ -158,6 +158,19 @@ def test_items_page_has_a_title_and_a_labelled_page_size(client, city):
     assert _title(english) == "Schulen – Items"
 
 
+def test_page_sizes_in_the_readers_number_format_and_not_above_the_maximum(client, city):
+    def options(**query) -> list[tuple[str, str]]:
+        html = client.get(f"{OGC}/collections/schools/items", {"f": "html", **query}).content.decode()
+        select = re.search(r'<select id="limits">(.*?)</select>', html, re.S).group(1)
+        return [
+            (value, label.strip()) for value, label in re.findall(r'<option value="(\d+)">([^<]*)</option>', select)
+        ]
+
+    # the default first, then the sizes; the server gives at most 1000 items a page (ogc.config.LIMITS)
+    assert options() == [("100", "100 (Standard)"), ("100", "100"), ("1000", "1.000")]
+    assert options(lang="en") == [("100", "100 (default)"), ("100", "100"), ("1000", "1,000")]
+
+
 def test_contact_email_is_a_setting_and_no_empty_mailto(client, city, settings):
     settings.OGC_CONTACT_EMAIL = ""
     html = client.get(OGC, {"f": "html"}).content.decode()

@@ -89,9 +89,6 @@ def field_mapping_of(*, provider: Provider, user: AnyUser) -> dict:
     return dict(saved.mapping) if saved else {}
 
 
-# A diff map draws at most this many areas per kind; the table lists them all.
-
-
 def addresses_labelled(*, ids: list[int], user: AnyUser) -> dict[int, str]:
     """ "Street number, postcode" of registered addresses (public register data), by id."""
     rows = Address.objects.filter(pk__in=ids).values_list(

@@ -24,6 +24,7 @@ from rollout.selectors.access import (
 from rollout.selectors.versions import provider_track_record
 from rollout.staging import diff_keys, features_staged
 
+# A diff map draws at most this many areas per kind; the table lists them all.
 DIFF_MAP_LIMIT = 2000
 
 

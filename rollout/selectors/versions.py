@@ -76,6 +76,7 @@ def availability_preview(*, user: AnyUser, provider: Provider) -> list[dict]:
     return availability_rows(provider_id=provider.pk, include_unpublished=True)
 
 
+# A version's map draws at most this many areas (and ten times as many listed addresses); its table pages through all.
 VERSION_MAP_LIMIT = 2000
 
 

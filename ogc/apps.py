@@ -6,6 +6,7 @@ class OgcConfig(AppConfig):
     verbose_name = "OGC API"
 
     def ready(self) -> None:
-        from ogc.translations import pygeoapi_config_cache_fix
+        from ogc.translations import pygeoapi_catalogue_use, pygeoapi_config_cache_fix
 
         pygeoapi_config_cache_fix()
+        pygeoapi_catalogue_use()

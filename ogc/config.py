@@ -12,6 +12,7 @@ from copy import deepcopy
 from pathlib import Path
 
 from django.conf import settings
+from django.http import HttpRequest
 
 from ogc.collections import COLLECTIONS, Collection
 from ogc.crs import CRS84, STORAGE, SUPPORTED
@@ -24,6 +25,8 @@ TEMPLATES = Path(__file__).resolve().parent / "templates" / "pygeoapi"
 # Fallback extent (CRS84) of the city when neither catalogue nor boundary has one.
 CITY_BBOX = [6.80, 51.35, 7.00, 51.47]
 LIMITS = {"default_items": 100, "max_items": 1000, "on_exceed": "throttle"}
+# Where geoportal/urls.py mounts the OGC API.
+MOUNT = "/ogc"
 
 _cache: dict[str, object] = {"built": 0.0, "config": None, "version": 0}
 
@@ -35,6 +38,19 @@ def config_get() -> tuple[int, dict]:
         _cache["built"] = time.monotonic()
         _cache["version"] += 1
     return _cache["version"], _cache["config"]
+
+
+def base_url(request: HttpRequest) -> str:
+    """The OGC API's absolute URL as clients see it, without a trailing slash: every absolute link of the API
+    starts with it. OGC_BASE_URL behind a proxy, else the request's scheme and host and the mount point."""
+    return settings.OGC_BASE_URL or request.build_absolute_uri(MOUNT)
+
+
+def site_url(request: HttpRequest) -> str:
+    """The site's absolute root URL, with the slash (the pages, /daten/): OGC_BASE_URL without its mount point,
+    else the request's scheme and host."""
+    base = base_url(request)
+    return base.removesuffix(MOUNT) + "/" if base.endswith(MOUNT) else request.build_absolute_uri("/")
 
 
 def config_version_fresh() -> int | None:

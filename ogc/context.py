@@ -31,8 +31,7 @@ class RequestState:
     has_datetime: bool = False
     # The CQL2 filter (filter, filter-lang, filter-crs), checked against the queryables.
     filter: Q | None = None
-    # Absolute URL of the items endpoint and the request's parameters but offset, for next/prev links.
-    items_url: str = ""
+    # The request's parameters but offset, for next/prev links.
     query: tuple[tuple[str, str], ...] = ()
     # Records: absolute URLs of the OGC API and of the site, and the extent (CRS84)
     # that stands for catalogue entries without one (the city's).

@@ -13,6 +13,7 @@ from django.utils.http import http_date, quote_etag
 from django.views.decorators.http import require_safe
 
 from layers import selectors as layer_selectors
+from ogc.config import base_url
 from ogc.exports import FORMATS, download_collection, export_get
 from ogc.records import RECORDS_ID
 
@@ -31,7 +32,7 @@ def download(request: HttpRequest, slug: str, ext: str) -> HttpResponse:
     response["Content-Type"] = fmt.media_type
     response["ETag"] = export.etag
     response["Last-Modified"] = http_date(export.built.timestamp())
-    record = request.build_absolute_uri(f"/ogc/collections/{RECORDS_ID}/items/{layer.slug}")
+    record = f"{base_url(request)}/collections/{RECORDS_ID}/items/{layer.slug}"
     links = [f'<{record}>; rel="describedby"; type="application/geo+json"']
     if layer.licence_url:
         links.insert(0, f'<{layer.licence_url}>; rel="license"')

@@ -39,7 +39,8 @@ ITEMS = COMMON | {
 }
 ITEM = COMMON | {"crs"}
 # /collections/metadata/items (OGC API Records): no CRS parameters, the record search parameters instead.
-RECORDS = COMMON | {"limit", "offset", "bbox", "datetime", "sortby", "q", "keywords", "type", "ids", "externalIds"}
+RECORD_SEARCH = ("q", "keywords", "type", "ids", "externalIds")
+RECORDS = COMMON | {"limit", "offset", "bbox", "datetime", "sortby", *RECORD_SEARCH}
 # Parsed here and kept from pygeoapi (which would parse filter as CQL2 text whatever filter-lang says).
 OURS = ("bbox", "bbox-crs", "crs", "datetime", "filter", "filter-lang", "filter-crs")
 
@@ -55,36 +56,44 @@ def unknown_check(params: QueryDict, allowed: set[str]) -> None:
         raise InvalidInputError(f"parameter(s) given more than once: {', '.join(repeated)}", where="query")
 
 
-def items_parse(params: QueryDict, collection: Collection, *, user, url: str) -> tuple[RequestState, QueryDict]:
+def items_parse(params: QueryDict, collection: Collection, *, user) -> tuple[RequestState, QueryDict]:
     """The state for the provider and the parameters left for pygeoapi."""
     unknown_check(params, ITEMS | set(collection.queryable_fields))
     crs = crs_get(params.get("crs"))
+    where_when = _where_when_parse(params)
+    names_check(params, collection)
+    state = RequestState(
+        user=user, crs=crs, filter=filter_parse(params, collection), query=_query_kept(params), **where_when
+    )
+    left = _left_for_pygeoapi(params)
+    if params.get("sortby") is not None:
+        left["sortby"] = ",".join(_listed(params, "sortby"))
+    return state, left
+
+
+def _where_when_parse(params: QueryDict) -> dict:
+    """bbox (in bbox-crs) and datetime, as RequestState's fields; the same for features and records."""
     bbox, empty = None, False
     if params.get("bbox") is not None:
         bbox = bbox_geometry(bbox_parse(params["bbox"]), crs_get(params.get("bbox-crs")))
         empty = bbox is None
     elif params.get("bbox-crs") is not None:
         raise InvalidInputError("bbox-crs given without bbox", where="bbox-crs")
-    start, end = datetime_parse(params["datetime"]) if params.get("datetime") is not None else (None, None)
-    names_check(params, collection)
-    state = RequestState(
-        user=user,
-        crs=crs,
-        bbox=bbox,
-        bbox_empty=empty,
-        start=start,
-        end=end,
-        has_datetime=params.get("datetime") is not None,
-        filter=filter_parse(params, collection),
-        items_url=url,
-        query=tuple((k, v) for k, v in params.items() if k != "offset"),
-    )
+    given = params.get("datetime") is not None
+    start, end = datetime_parse(params["datetime"]) if given else (None, None)
+    return {"bbox": bbox, "bbox_empty": empty, "start": start, "end": end, "has_datetime": given}
+
+
+def _query_kept(params: QueryDict) -> tuple[tuple[str, str], ...]:
+    """The request's parameters but offset, for the links to other pages."""
+    return tuple((k, v) for k, v in params.items() if k != "offset")
+
+
+def _left_for_pygeoapi(params: QueryDict) -> QueryDict:
     left = params.copy()
     for name in OURS:
         left.pop(name, None)
-    if params.get("sortby") is not None:
-        left["sortby"] = ",".join(_listed(params, "sortby"))
-    return state, left
+    return left
 
 
 def filter_parse(params: QueryDict, collection: Collection) -> Q | None:
@@ -180,27 +189,15 @@ def records_parse(
 ) -> tuple[RequestState, QueryDict]:
     """The state for the record provider and the parameters left for pygeoapi (bbox and datetime are ours)."""
     unknown_check(params, RECORDS)
-    for name in ("q", "keywords", "type", "ids", "externalIds"):
+    for name in RECORD_SEARCH:
         if name in params and len(params[name]) > 256:
             raise InvalidInputError(f"{name} is longer than 256 characters", where=name)
-    bbox, empty = None, False
-    if params.get("bbox") is not None:
-        bbox = bbox_geometry(bbox_parse(params["bbox"]), crs_get(None))
-        empty = bbox is None
-    start, end = datetime_parse(params["datetime"]) if params.get("datetime") is not None else (None, None)
     state = RequestState(
         user=user,
-        bbox=bbox,
-        bbox_empty=empty,
-        start=start,
-        end=end,
-        has_datetime=params.get("datetime") is not None,
-        query=tuple((k, v) for k, v in params.items() if k != "offset"),
+        query=_query_kept(params),
         base_url=base_url,
         site_url=site_url,
         fallback_extent=fallback_extent,
+        **_where_when_parse(params),
     )
-    left = params.copy()
-    for name in OURS:
-        left.pop(name, None)
-    return state, left
+    return state, _left_for_pygeoapi(params)

@@ -129,7 +129,15 @@ class SelectorProvider(BaseProvider):
         if state.filter is not None:
             qs = qs.filter(state.filter)
         if filterq is not None:
-            # A CQL2 JSON expression (the views parse filters into state.filter instead).
+            # Not dead code: pygeoapi parses a request body as CQL2 JSON and passes it here as a pygeofilter
+            # expression (the filter parameter never reaches it: the views parse that into state.filter). The
+            # items views answer GET only, so that is a GET with a body: refused, never silently ignored.
+            # A CQL2 JSON dict (a direct caller of the provider) is evaluated.
+            if not isinstance(filterq, dict | bool):
+                raise ProviderInvalidQueryError(
+                    user_msg="a filter in the request body is not read: send it as the filter query parameter "
+                    "(filter-lang cql2-text or cql2-json)"
+                )
             try:
                 qs = qs.filter(filters.to_q(filterq, self.collection))
             except InvalidInputError as error:

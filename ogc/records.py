@@ -31,8 +31,6 @@ CONFORMANCE = [
     f"{CONF}/json",
     f"{CONF}/html",
 ]
-# Record-specific parameters of /collections/metadata/items (besides limit, offset, f, lang, sortby).
-SEARCH = {"q", "keywords", "type", "ids", "externalIds"}
 RECORD_TYPE = "dataset"
 # Licences with an SPDX identifier, by the URL the catalogue gives (Records: SPDX id or "other").
 SPDX_BY_URL = {

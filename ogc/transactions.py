@@ -17,12 +17,12 @@ from __future__ import annotations
 import logging
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from geoportal.errors import GeoportalError
 from ogc import views
 from ogc.collections import collection_get
+from ogc.config import base_url
 from rollout.edits import plan_area_edit
 from rollout.models import PlanArea
 from rollout.staging import feature_last_key
@@ -144,9 +144,7 @@ def _edit(request: HttpRequest, collection_id: str, *, action: str, area_id: int
         # A created area comes last in the new plan's features (the current plan's areas first).
         key = feature_last_key(submission=submission) if action == "create" else key
         area = PlanArea.objects.get(version=version, key=key)
-        location = request.build_absolute_uri(
-            reverse("ogc:item", kwargs={"collection_id": collection_id, "item_id": area.pk})
-        )
+        location = f"{base_url(request)}/collections/{collection_id}/items/{area.pk}"
         response = JsonResponse({"id": area.pk, **summary}, status=201 if action == "create" else 200)
         response["Location"] = location
     response["OGC-Plan-Version"] = str(version.number)

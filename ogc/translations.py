@@ -4,15 +4,22 @@ pygeoapi renders its Jinja templates with ``jinja2.ext.i18n`` and the Babel cata
 ``<server.locale_dir>/<language>/LC_MESSAGES/messages.mo`` (``pygeoapi.util.render_j2_template``; the
 PyPI wheel ships no catalogue, so without one every page is English). Ours is
 ``locale/de/LC_MESSAGES/messages.po`` beside Django's ``django.po`` (Django reads only the ``django``
-domain); setup and the tests compile it to ``messages.mo`` like the django.po files. English needs no
-catalogue: the message ids are pygeoapi's English texts.
+domain); setup and the tests compile it to ``messages.mo`` like the django.po files (geoportal/catalogues.py).
+English needs no catalogue: the message ids are pygeoapi's English texts.
 
-``scripts/ogc_templates.py`` adds new texts of the templates below to the catalogue after a pygeoapi
-upgrade (empty, for a translator); tests/ogc/test_translations.py fails while one is untranslated.
+The same catalogue translates the link titles pygeoapi's API functions make in Python ("Items as GeoJSON",
+"This document as JSON", ...: ``pygeoapi.l10n.translate``, which reads ``pygeoapi.l10n.LOCALEDIR``, the
+wheel's missing ``locale`` folder, unless ``pygeoapi_catalogue_use`` points it at ours), in the HTML pages and
+in the JSON documents alike, as pygeoapi intends.
+
+``scripts/ogc_templates.py`` adds new texts of the templates below and of those API functions to the catalogue
+after a pygeoapi upgrade (empty, for a translator); tests/ogc/test_translations.py fails while one is
+untranslated.
 """
 
 from __future__ import annotations
 
+import ast
 from functools import cache
 from pathlib import Path
 
@@ -40,6 +47,49 @@ def templates_translated() -> list[Path]:
     theirs = Path(pygeoapi.__file__).parent / "templates"
     ours = sorted(path for path in OUR_TEMPLATES.rglob("*.html") if path.relative_to(OUR_TEMPLATES).parts[0] != "tiles")
     return ours + [theirs / name for name in PYGEOAPI_TEMPLATES_USED]
+
+
+# pygeoapi's API modules whose functions we serve (landing page, collections, items, item) and whose link titles
+# are therefore ours to translate.
+PYGEOAPI_API_MODULES = ["api/__init__.py", "api/collection.py", "api/itemtypes.py"]
+
+
+def api_texts() -> dict[str, tuple[str, int]]:
+    """The texts pygeoapi's API functions translate (``l10n.translate`` of a literal), with where each first occurs.
+
+    Read from the installed pygeoapi's source, so an upgrade's new link titles show up. ``f'Items as {key}'``
+    is expanded for the output formats pygeoapi has (``PLUGINS['formatter']``: CSV).
+    """
+    import pygeoapi
+    from pygeoapi.plugin import PLUGINS
+
+    found: dict[str, tuple[str, int]] = {}
+    for name in PYGEOAPI_API_MODULES:
+        tree = ast.parse((Path(pygeoapi.__file__).parent / name).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "translate"
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "l10n"
+                and node.args
+            ):
+                continue
+            text = node.args[0]
+            if isinstance(text, ast.Constant) and isinstance(text.value, str):
+                found.setdefault(text.value, (f"pygeoapi/{name}", node.lineno))
+            elif isinstance(text, ast.JoinedStr) and ast.unparse(text) == "f'Items as {key}'":
+                for key in PLUGINS["formatter"]:
+                    found.setdefault(f"Items as {key}", (f"pygeoapi/{name}", node.lineno))
+    return found
+
+
+def pygeoapi_catalogue_use() -> None:
+    """Point ``pygeoapi.l10n.translate`` (link titles) at our catalogue; it reads ``LOCALEDIR`` on every call."""
+    from pygeoapi import l10n
+
+    l10n.LOCALEDIR = LOCALE_DIR
 
 
 @cache

@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pygeoapi.api as core_api
 import pygeoapi.api.itemtypes as itemtypes_api
+from babel.numbers import format_decimal
 from django.conf import settings
 from django.contrib.gis.geos import Polygon
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
@@ -32,7 +33,9 @@ from pygeoapi.util import render_j2_template, to_json
 from geoportal.errors import InvalidInputError
 from ogc import params, records
 from ogc.collections import collection_get
-from ogc.config import config_for_items, config_get
+from ogc.config import base_url, config_for_items, config_get, site_url
+from ogc.conformance import CONFORMANCE as CONFORMANCE  # re-exported: ogc.views was its home
+from ogc.conformance import conformance_document
 from ogc.context import RequestState, state_reset, state_set
 from ogc.crs import crs_get
 from ogc.openapi import openapi_document
@@ -43,14 +46,10 @@ GEOJSON = "application/geo+json"
 _apis: dict[tuple, API] = {}
 
 
-def _base_url(request: HttpRequest) -> str:
-    return settings.OGC_BASE_URL or request.build_absolute_uri("/ogc").rstrip("/")
-
-
 def _api(request: HttpRequest, *, lean: bool) -> API:
     """One API per configuration, base URL and variant; building one per request is what made pygeoapi slow."""
     version, config = config_get()
-    base = _base_url(request)
+    base = base_url(request)
     key = (version, base, lean)
     api = _apis.get(key)
     if api is None:
@@ -124,60 +123,9 @@ def _json_patched(request: HttpRequest, response: HttpResponse, patch) -> HttpRe
     return response
 
 
-# Exactly the classes this server passes. pygeoapi declares every class its
-# feature API could support (CQL2, queryables, Part 4 create/replace/delete)
-# whether or not the provider does; clients such as QGIS then send requests
-# we cannot answer. A class joins this list with the tests that prove it.
-CONFORMANCE = [
-    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
-    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/html",
-    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/json",
-    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/landing-page",
-    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/oas30",
-    "http://www.opengis.net/spec/ogcapi-common-2/1.0/conf/collections",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
-    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
-    # Part 3 and CQL2 (tests/ogc/test_filters.py, test_filter_http.py). QGIS (>= 3.32) sends
-    # CQL2 text when it finds filter, features-filter, basic-cql2 and cql2-text; GDAL reads the queryables.
-    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
-    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
-    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
-    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
-    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
-    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
-    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
-    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
-    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
-    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
-    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
-    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
-    "http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions",
-    # The draft name of basic-spatial-functions, which QGIS 3.32-3.40 looks for before sending S_INTERSECTS.
-    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-operators",
-    *records.CONFORMANCE,
-    *tiles_documents.CONFORMANCE,
-    # Part 4 on rollout-areas (ogc.transactions, tests/ogc/test_transactions.py).
-    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
-]
-
-
-def _conformance(api: API, api_request: APIRequest) -> tuple[dict, int, str]:
-    headers = api_request.get_response_headers(**api.api_headers)
-    content = {"conformsTo": CONFORMANCE}
-    if api_request.format == F_HTML:
-        html = render_j2_template(
-            api.tpl_config, api.config["server"]["templates"], "conformance.html", content, api_request.locale
-        )
-        return headers, HTTPStatus.OK, html
-    return headers, HTTPStatus.OK, to_json(content, api.pretty_print)
-
-
 @require_safe
 def conformance(request: HttpRequest) -> HttpResponse:
-    return _checked(request, params.COMMON) or _execute(request, _conformance)
+    return _checked(request, params.COMMON) or _execute(request, conformance_document)
 
 
 @require_safe
@@ -194,22 +142,17 @@ def openapi(request: HttpRequest) -> HttpResponse:
 @require_safe
 def collections(request: HttpRequest, collection_id: str | None = None) -> HttpResponse:
     response = _checked(request, params.COMMON) or _execute(request, core_api.describe_collections, collection_id)
-    response = _catalog_typed(response, collection_id)
-    return _json_patched(request, response, tiles_documents.collection_links_add)
+    return _json_patched(request, response, _collections_fixed)
 
 
-def _catalog_typed(response: HttpResponse, collection_id: str | None) -> HttpResponse:
-    """Records: the catalogue's description says ``"type": "Catalog"`` (pygeoapi leaves it out)."""
-    if response.status_code != 200 or not response.get("Content-Type", "").startswith("application/json"):
-        return response
-    if response.get("Content-Encoding") is not None or collection_id not in (None, records.RECORDS_ID):
-        return response
-    content = json.loads(response.content)
-    for collection in [content] if collection_id else content.get("collections", []):
+def _collections_fixed(content: dict, *, base: str) -> dict:
+    """The collections document (list or one) as we serve it, patched in one parse of pygeoapi's JSON:
+    the catalogue says ``"type": "Catalog"`` (Records; pygeoapi leaves it out), collections with vector
+    tiles link their tilesets."""
+    for collection in content.get("collections", []) if "collections" in content else [content]:
         if collection.get("id") == records.RECORDS_ID:
             collection["type"] = "Catalog"
-    response.content = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
-    return response
+    return tiles_documents.collection_links_add(content, base=base)
 
 
 def _queryables(api: API, api_request: APIRequest, collection_id: str) -> tuple[dict, int, str]:
@@ -240,11 +183,11 @@ def queryables(request: HttpRequest, collection_id: str) -> HttpResponse:
 def _records_state(request: HttpRequest, query) -> tuple[RequestState, object]:
     """Parses the Records search parameters; the city's extent stands in for entries without one."""
     _, config = config_get()
-    base = _base_url(request)
-    site = base[: -len("/ogc")] + "/" if base.endswith("/ogc") else request.build_absolute_uri("/")
     city = Polygon.from_bbox(config["resources"][records.RECORDS_ID]["extents"]["spatial"]["bbox"])
     city.srid = 4326
-    return params.records_parse(query, user=request.user, base_url=base, site_url=site, fallback_extent=city)
+    return params.records_parse(
+        query, user=request.user, base_url=base_url(request), site_url=site_url(request), fallback_extent=city
+    )
 
 
 def _record_items(request: HttpRequest) -> HttpResponse:
@@ -273,7 +216,7 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
     if collection is None:
         return _execute(request, itemtypes_api.get_collection_items, collection_id, lean=True)
     try:
-        state, left = params.items_parse(request.GET, collection, user=request.user, url="")
+        state, left = params.items_parse(request.GET, collection, user=request.user)
     except InvalidInputError as error:
         return _bad_request(error)
     return _items_answer(request, collection_id, state, left)
@@ -319,6 +262,7 @@ def _items_page(
         collections_path=api.get_collections_url(),
         offset=int(offset),
         id_field=provider.get("id_field"),
+        limit_options=_limit_options(api, api_request.locale),
     )
     if provider.get("uri_field"):
         data["uri_field"] = provider["uri_field"]
@@ -328,6 +272,16 @@ def _items_page(
     templates = api.get_dataset_templates(collection_id)
     html = render_j2_template(api.tpl_config, templates, "collections/items/index.html", data, api_request.locale)
     return headers, status, html
+
+
+# The page sizes the items page offers besides the default, up to the server's maximum.
+PAGE_SIZES = (100, 1000, 2000)
+
+
+def _limit_options(api: API, locale) -> list[tuple[int, str]]:
+    """The page-size selector's (value, label) pairs, labels in the reader's number format ("1.000" in German)."""
+    most = api.config["server"]["limits"]["max_items"]
+    return [(size, format_decimal(size, locale=locale)) for size in PAGE_SIZES if size <= most]
 
 
 def _html_links(links: list[dict]) -> list[dict]:

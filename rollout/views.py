@@ -173,7 +173,7 @@ def _submission_page(
     if table["total"]:
         city = layer_selectors.district_city()
         fmap = diff_map(
-            shapes=selectors.submission_diff_shapes(submission=submission, user=request.user),
+            shapes=selectors.submission_diff_shapes(submission=submission, user=request.user, features=features),
             city_geojson=city.geojson if city else None,
         )
         embedded = map_embed(fmap, nonce=str(get_nonce(request)))

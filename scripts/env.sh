@@ -121,16 +121,10 @@ ensure_database() {
     export DATABASE_URL
 }
 
+# .mo files are build output, made where missing or older than their .po (geoportal/catalogues.py; the tests
+# call the same code from tests/conftest.py, so `make test` leaves it to them).
 compile_messages() {
-    # .mo files are build output; made again only when a .po is newer.
-    local po mo
-    for po in "$ROOT"/locale/*/LC_MESSAGES/*.po; do  # django.po, and messages.po for pygeoapi (ogc/translations.py)
-        [ -f "$po" ] || continue
-        mo="${po%.po}.mo"
-        if [ ! -f "$mo" ] || [ "$po" -nt "$mo" ]; then
-            msgfmt --check -o "$mo" "$po"
-        fi
-    done
+    (cd "$ROOT" && "$PY" -m geoportal.catalogues)
 }
 
 setup_common() {
@@ -138,5 +132,4 @@ setup_common() {
     ensure_venv
     ensure_secret_key
     ensure_database
-    compile_messages
 }

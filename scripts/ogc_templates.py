@@ -6,9 +6,9 @@ that do and points them at the vendored Leaflet (/static/vendor/leaflet-1.9.4/),
 dropping the plugins we do not ship. Run after upgrading pygeoapi:
     .venv/bin/python scripts/ogc_templates.py
 
-It also brings the catalogues of the templates' texts (locale/*/LC_MESSAGES/messages.po, see
-ogc/translations.py) up to date: new texts are added untranslated (tests/ogc/test_translations.py
-fails until they are translated), texts no longer used are dropped.
+It also brings the catalogues of the templates' texts and of the link titles pygeoapi's API functions
+translate (locale/*/LC_MESSAGES/messages.po, see ogc/translations.py) up to date: new texts are added
+untranslated (tests/ogc/test_translations.py fails until they are translated), texts no longer used are dropped.
 """
 
 import re
@@ -22,7 +22,7 @@ from babel.messages.pofile import read_po, write_po
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from ogc.translations import DOMAIN, LOCALE_DIR, templates_translated  # noqa: E402 - needs the repository on the path
+from ogc.translations import DOMAIN, LOCALE_DIR, api_texts, templates_translated  # noqa: E402 - needs the repository on the path
 
 SOURCE = Path(pygeoapi.__file__).parent / "templates"
 TARGET = REPO / "ogc" / "templates" / "pygeoapi"
@@ -118,6 +118,15 @@ FILE_PATCHES: dict[str, list[tuple[str, str]]] = {
             r"\{% trans %\}Limit\{% endtrans %\}:(\s*)<select id=\"limits\">",
             r'<label for="limits">{% trans %}Limit{% endtrans %}:</label>\1<select id="limits">',
         ),
+        # Its sizes in the reader's number format ("1.000" on German pages), and none above the server's maximum:
+        # ogc.views._items_page gives them as data['limit_options'] (value, label).
+        (
+            r'(\s*)<option value="100">100</option>\s*<option value="1000">1,000</option>\s*'
+            r'<option value="2000">2,000</option>',
+            r"\1{% for value, label in data['limit_options'] %}"
+            r'\1<option value="{{ value }}">{{ label }}</option>'
+            r"\1{% endfor %}",
+        ),
         # The records search form's texts are English literals in pygeoapi: make them translatable.
         (r'(<label for="q">)Search(</label>)', r"\1{% trans %}Search{% endtrans %}\2"),
         (r'placeholder="Search"', 'placeholder="{% trans %}Search{% endtrans %}"'),
@@ -152,19 +161,25 @@ def main() -> None:
     catalogues_update()
 
 
-def template_messages() -> Catalog:
-    """Every text the translated templates mark ({% trans %}, _()), with where it occurs."""
+def catalogue_messages() -> Catalog:
+    """Every text the translated templates mark ({% trans %}, _()) and every link title pygeoapi's API functions
+    translate (ogc.translations.api_texts), with where it occurs."""
     messages = Catalog(domain=DOMAIN, project="Glasfaserportal")
     for path in templates_translated():
         where = path.relative_to(REPO if path.is_relative_to(REPO) else SOURCE.parent.parent)
         found = extract_from_file("jinja2.ext:babel_extract", str(path), options={"extensions": "jinja2.ext.i18n"})
         for lineno, message, _comments, _context in found:
             messages.add(message, locations=[(where.as_posix(), lineno)])
+    for message, (where, lineno) in api_texts().items():
+        if message in messages:
+            messages[message].locations.append((where, lineno))
+        else:
+            messages.add(message, locations=[(where, lineno)])
     return messages
 
 
 def catalogues_update() -> None:
-    messages = template_messages()
+    messages = catalogue_messages()
     for po in sorted(LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
         with po.open("rb") as handle:
             catalogue = read_po(handle, domain=DOMAIN)

@@ -34,10 +34,12 @@ cmd="${1:-}"; shift || true
 case "$cmd" in
     setup)
         setup_common
+        compile_messages
         load_data
         ;;
     serve)
         setup_common
+        compile_messages
         load_data
         manage collectstatic --noinput -v 0
         log "serving on http://127.0.0.1:$PORT (Ctrl-C stops; the database keeps running, 'make db-stop' stops it)"

@@ -1,12 +1,12 @@
 """Shared fixtures. Tests run against a real PostGIS (DATABASE_URL, set by `make test`)."""
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 import tests
+from geoportal.catalogues import catalogues_compile
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -18,20 +18,27 @@ assert Path(tests.__file__).resolve().parent == REPO / "tests", (  # noqa: S101
 DATA = REPO / "tests" / "data"
 
 
-def _compile_messages() -> None:
-    """Compile .po to .mo where missing or stale: .mo files are build output, not in git."""
-    for po in (REPO / "locale").glob("*/LC_MESSAGES/*.po"):  # django.po, and messages.po (ogc/translations.py)
-        mo = po.with_suffix(".mo")
-        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
-            msgfmt = shutil.which("msgfmt")
-            if msgfmt is None:
-                pytest.exit("msgfmt is missing: install Debian's gettext package (apt-get install gettext)", 1)
-            subprocess.run([msgfmt, "--check", "-o", str(mo), str(po)], check=True)  # noqa: S603
-
-
 def pytest_configure(config: pytest.Config) -> None:
-    # Before Django loads any translation catalogue.
-    _compile_messages()
+    try:
+        written = catalogues_compile()
+    except FileNotFoundError as error:
+        pytest.exit(str(error), 1)
+    if written:
+        _translations_forget()
+
+
+def _translations_forget() -> None:
+    """Forget the catalogues Django has read: pytest-django set Django up before this hook, and setting up
+    reads the default language's catalogue (auth's many-to-many tables get translated verbose names), so
+    without this a run that (re)compiled a .mo kept the stale or missing one: English where German was due."""
+    import gettext
+
+    from django.conf import settings
+    from django.test.signals import setting_changed
+
+    gettext._translations.clear()  # the standard library's cache of .mo files, by path
+    # What Django's tests do when LOCALE_PATHS changes: its own receiver drops the catalogues it has read.
+    setting_changed.send(sender=type(settings), setting="LOCALE_PATHS", value=settings.LOCALE_PATHS, enter=False)
 
 
 @pytest.fixture

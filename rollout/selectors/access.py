@@ -21,6 +21,23 @@ from rollout.roles import AnyUser, can_read_unpublished, is_planner, member_prov
 # An address-list area is drawn as the union of circles of this radius (metres) around its addresses.
 ADDRESS_LIST_RADIUS_M = 10
 
+# A submission or plan version that a visibility selector handed out carries the user it was read for, so the
+# page's later selectors given that row and that user need not ask the database again (one visibility read
+# per request, not one per selector). Any other row, or the same row for another user, is checked as before.
+_READ_FOR = "_rollout_read_for"
+_NOT_READ = object()
+
+
+def read_for(row, user: AnyUser):
+    """Mark ``row`` (or None) as read through a visibility selector for ``user``; returns it."""
+    if row is not None:
+        setattr(row, _READ_FOR, user)
+    return row
+
+
+def was_read_for(row, user: AnyUser) -> bool:
+    return getattr(row, _READ_FOR, _NOT_READ) is user
+
 
 def plan_versions_visible(*, user: AnyUser) -> QuerySet[PlanVersion]:
     """All plan versions (every provider, every number) the user may read."""
@@ -72,9 +89,6 @@ def field_mapping_of(*, provider: Provider, user: AnyUser) -> dict:
     return dict(saved.mapping) if saved else {}
 
 
-# A diff map draws at most this many areas per kind; the table lists them all.
-
-
 def addresses_labelled(*, ids: list[int], user: AnyUser) -> dict[int, str]:
     """ "Street number, postcode" of registered addresses (public register data), by id."""
     rows = Address.objects.filter(pk__in=ids).values_list(
@@ -97,7 +111,7 @@ def submission_visible_get(*, pk: int, user: AnyUser) -> PlanSubmission:
     submission = submissions_visible(user=user).select_related("received_by", "decided_by").filter(pk=pk).first()
     if submission is None:
         raise NotFoundError(f"no submission {pk}")
-    return submission
+    return read_for(submission, user)
 
 
 def version_visible_get(*, pk: int, user: AnyUser) -> PlanVersion:
@@ -105,7 +119,7 @@ def version_visible_get(*, pk: int, user: AnyUser) -> PlanVersion:
     version = plan_versions_visible(user=user).filter(pk=pk).first()
     if version is None:
         raise NotFoundError(f"no plan version {pk}")
-    return version
+    return read_for(version, user)
 
 
 def ewkt_shape(ewkt: str, *, key: str, stage: str) -> dict:

@@ -121,8 +121,3 @@ def district_statistics(*, user: AnyUser = None) -> QuerySet[District]:
             )
         )
     )
-
-
-# --- Plan history pages: one version, the plan as of a day, the track record ----------------------------------------
-
-# A version's map draws at most this many areas (and ten times as many listed addresses); its table pages through all.

@@ -16,13 +16,25 @@ from rollout.selectors.access import (
     field_mapping_of,
     geojson_feature,
     plan_versions_visible,
+    read_for,
     submissions_visible,
+    was_read_for,
     with_newer_published,
 )
 from rollout.selectors.versions import provider_track_record
 from rollout.staging import diff_keys, features_staged
 
+# A diff map draws at most this many areas per kind; the table lists them all.
 DIFF_MAP_LIMIT = 2000
+
+
+def _submission_check(submission: PlanSubmission, user: AnyUser) -> None:
+    """PermissionDeniedError unless the user may read it; no query for a submission a selector read for the user."""
+    if was_read_for(submission, user):
+        return
+    if not submissions_visible(user=user).filter(pk=submission.pk).exists():
+        raise PermissionDeniedError("you may not read this submission")
+    read_for(submission, user)
 
 
 def submission_features(*, submission: PlanSubmission, user: AnyUser, keys: set[str] | None = None) -> list[dict]:
@@ -30,24 +42,24 @@ def submission_features(*, submission: PlanSubmission, user: AnyUser, keys: set[
 
     Small files keep them as JSON on the submission; larger ones only in the staging table (rollout.staging).
     """
-    if not submissions_visible(user=user).filter(pk=submission.pk).exists():
-        raise PermissionDeniedError("you may not read this submission")
+    _submission_check(submission, user)
     keys = diff_keys(submission.diff or {}) if keys is None else keys
     if submission.features:
         return [f for f in submission.features if f["key"] in keys]
     return features_staged(submission=submission, keys=keys)
 
 
-def submission_diff_shapes(*, submission: PlanSubmission, user: AnyUser) -> dict[str, list[dict]]:
+def submission_diff_shapes(
+    *, submission: PlanSubmission, user: AnyUser, features: list[dict] | None = None
+) -> dict[str, list[dict]]:
     """The shapes behind a submission's diff, as GeoJSON features in EPSG:4326, by kind.
 
-    ``added`` and ``changed`` come from the file's validated features; ``removed``
+    ``added`` and ``changed`` come from the file's validated features (``features``: what
+    ``submission_features`` gave for it, so a page reads them once; else read here); ``removed``
     from the version the file was compared with (the newest accepted before it
     arrived). Address-list areas are drawn as their addresses' points.
     """
-    visible = submissions_visible(user=user).filter(pk=submission.pk)
-    if not visible.exists():
-        raise PermissionDeniedError("you may not read this submission")
+    _submission_check(submission, user)
     diff = submission.diff or {}
     changed_keys = (
         {c["key"] for c in diff.get("date_moved", [])}
@@ -59,7 +71,9 @@ def submission_diff_shapes(*, submission: PlanSubmission, user: AnyUser) -> dict
     added_keys = set(diff.get("added", []))
     by_kind: dict[str, list[dict]] = {"added": [], "removed": [], "changed": []}
     address_ids: dict[int, tuple[str, str]] = {}
-    for feature in submission.features or features_staged(submission=submission, keys=added_keys | changed_keys):
+    if features is None:
+        features = submission.features or features_staged(submission=submission, keys=added_keys | changed_keys)
+    for feature in features:
         kind = "added" if feature["key"] in added_keys else "changed" if feature["key"] in changed_keys else None
         if kind is None or len(by_kind[kind]) >= DIFF_MAP_LIMIT:
             continue

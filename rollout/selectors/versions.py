@@ -22,7 +22,13 @@ from geoportal.errors import NotFoundError, PermissionDeniedError
 from layers.models import Address
 from rollout.models import PlanArea, PlanVersion, Provider
 from rollout.roles import AnyUser, can_read_unpublished
-from rollout.selectors.access import geojson_feature, plan_versions_visible, with_newer_published
+from rollout.selectors.access import (
+    geojson_feature,
+    plan_versions_visible,
+    read_for,
+    was_read_for,
+    with_newer_published,
+)
 
 
 def plan_as_of(*, provider: Provider, when: datetime, user: AnyUser) -> PlanVersion | None:
@@ -36,7 +42,7 @@ def plan_as_of(*, provider: Provider, when: datetime, user: AnyUser) -> PlanVers
         versions = versions.filter(accepted_at__lte=when)
     else:
         versions = versions.filter(published_at__lte=when)
-    return versions.order_by("-number").first()
+    return read_for(versions.order_by("-number").first(), user)
 
 
 def provider_track_record(*, provider: Provider, user: AnyUser) -> dict:
@@ -70,6 +76,7 @@ def availability_preview(*, user: AnyUser, provider: Provider) -> list[dict]:
     return availability_rows(provider_id=provider.pk, include_unpublished=True)
 
 
+# A version's map draws at most this many areas (and ten times as many listed addresses); its table pages through all.
 VERSION_MAP_LIMIT = 2000
 
 
@@ -86,12 +93,16 @@ def provider_version_get(*, provider: Provider, number: int, user: AnyUser) -> P
     )
     if version is None:
         raise NotFoundError(f"no version {number} of {provider.slug!r}")
-    return version
+    return read_for(version, user)
 
 
 def _version_check(version: PlanVersion, user: AnyUser) -> None:
+    """NotFoundError unless the user may read ``version``; no query for a version a selector read for the user."""
+    if was_read_for(version, user):
+        return
     if not plan_versions_visible(user=user).filter(pk=version.pk).exists():
         raise NotFoundError(f"no plan version {version.pk}")
+    read_for(version, user)
 
 
 def version_neighbours(*, version: PlanVersion, user: AnyUser) -> dict[str, PlanVersion | None]:
@@ -99,8 +110,8 @@ def version_neighbours(*, version: PlanVersion, user: AnyUser) -> dict[str, Plan
     _version_check(version, user)
     visible = plan_versions_visible(user=user).filter(provider_id=version.provider_id)
     return {
-        "previous": visible.filter(number__lt=version.number).order_by("-number").first(),
-        "next": visible.filter(number__gt=version.number).order_by("number").first(),
+        "previous": read_for(visible.filter(number__lt=version.number).order_by("-number").first(), user),
+        "next": read_for(visible.filter(number__gt=version.number).order_by("number").first(), user),
     }
 
 

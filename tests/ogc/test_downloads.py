@@ -88,6 +88,26 @@ def test_csv_has_utm_and_lonlat_and_a_license_link(client, tmp_path):
 
 
 @pytest.mark.usefixtures("city")
+def test_behind_a_proxy_every_absolute_link_starts_with_ogc_base_url(client, tmp_path, settings):
+    """The API, its catalogue records and the downloads' Link header all build absolute URLs with ogc.config.base_url
+    (the download's "describedby" link used to take the request's host even with OGC_BASE_URL set)."""
+    settings.OGC_BASE_URL = "https://glasfaser.example.de/ogc"
+    landing = client.get("/ogc", {"f": "json"}).json()
+    absolute = [link["href"] for link in landing["links"] if link["href"].startswith("http")]
+    assert absolute
+    assert all(href.startswith(settings.OGC_BASE_URL) for href in absolute)
+    record = client.get("/ogc/collections/metadata/items/schulen", {"f": "json"}).json()
+    enclosures = [link["href"] for link in record["links"] if link["rel"] == "enclosure"]
+    assert enclosures
+    assert all(href.startswith("https://glasfaser.example.de/daten/schulen.") for href in enclosures)
+    items = [link["href"] for link in record["links"] if link["rel"] == "items"]
+    assert items == ["https://glasfaser.example.de/ogc/collections/schools/items"]
+    response, _ = fetch(client, "/daten/schulen.csv", tmp_path)
+    record_url = "https://glasfaser.example.de/ogc/collections/metadata/items/schulen"
+    assert f'<{record_url}>; rel="describedby"' in response["Link"]
+
+
+@pytest.mark.usefixtures("city")
 def test_csv_of_areas_has_wkt_in_utm(client, tmp_path):
     _, path = fetch(client, "/daten/stadtbezirke.csv", tmp_path)
     rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))

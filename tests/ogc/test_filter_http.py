@@ -34,6 +34,15 @@ def test_cql2_json_filter(client):
     assert body["numberMatched"] == School.objects.filter(postcode__in=["45472", "45475"]).count() > 0
 
 
+def test_a_filter_in_a_get_body_is_refused_not_ignored(client):
+    """pygeoapi reads a request body as CQL2 JSON and hands it to the provider; ours filter only by the
+    filter parameter, so a body is a 400 that says where the filter goes, never an unfiltered 200."""
+    expression = {"op": "=", "args": [{"property": "postcode"}, "45472"]}
+    response = client.generic("GET", ITEMS, json.dumps(expression), content_type="application/json")
+    assert response.status_code == 400
+    assert "filter query parameter" in response.json()["description"]
+
+
 def test_spatial_filter_in_crs84_and_in_epsg_25832(client):
     school = School.objects.order_by("school_number").first()
     lon, lat = school.geom.transform(4326, clone=True).coords

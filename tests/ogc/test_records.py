@@ -5,7 +5,7 @@ from django.contrib.gis.geos import Polygon
 from owslib.ogcapi.records import Records
 
 from layers.models import Layer
-from ogc.views import CONFORMANCE
+from ogc.conformance import CONFORMANCE
 from tests.ogc.conftest import city_load
 
 ITEMS = "/ogc/collections/metadata/items"

@@ -10,7 +10,7 @@ from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
 
 from ogc.config import config_invalidate
-from ogc.translations import DOMAIN, LOCALE_DIR, templates_translated
+from ogc.translations import DOMAIN, LOCALE_DIR, api_texts, templates_translated
 from schools.models import School
 
 OGC = "/ogc"
@@ -41,6 +41,10 @@ def test_the_german_catalogue_translates_every_text_of_the_templates():
         ):
             used.setdefault(text, f"{path.name}:{lineno}")
     assert len(used) > 50  # the extraction finds pygeoapi's texts
+    titles = api_texts()
+    assert {"Items as GeoJSON", "Items as CSV", "This document as JSON", "Items (next)"} <= set(titles)
+    for text, (where, lineno) in titles.items():
+        used.setdefault(text, f"{where}:{lineno}")
     untranslated = {text: where for text, where in used.items() if text not in german or not german[text].string}
     assert not untranslated, "run scripts/ogc_templates.py and translate in messages.po: " + repr(untranslated)
     assert not [text for text, message in german.items() if message.fuzzy]
@@ -69,14 +73,31 @@ EXPECTED = {
     ),
     "collections": (["Start / Sammlungen", "Datensammlungen dieses Dienstes"], ["Home / Collections"]),
     "collection": (
-        ["Objekte durchsuchen von", "Abfragbare Eigenschaften von", "Koordinatenreferenzsysteme", "nicht angegeben"],
-        ["Browse through the items of", "Display Queryables of", "Reference Systems", "not specified"],
+        [
+            "Objekte durchsuchen von",
+            "Abfragbare Eigenschaften von",
+            "Koordinatenreferenzsysteme",
+            "nicht angegeben",
+            "Objekte als GeoJSON",
+            "Die Startseite dieses Dienstes als JSON",
+        ],
+        [
+            "Browse through the items of",
+            "Display Queryables of",
+            "Reference Systems",
+            "not specified",
+            "Items as GeoJSON",
+            "The landing page of this server as JSON",
+        ],
     ),
     "items": (
         ["/ Objekte", "Objekte in dieser Sammlung: 40", "Objekte je Seite:", "(Standard)", "Weiter"],
         ["/ Items", "Items in this collection: 40", "Limit:", "(default)", "Next"],
     ),
-    "item": (["/ Objekte /", "Eigenschaft", "Wert"], ["/ Items /", "Property", "Value"]),
+    "item": (
+        ["/ Objekte /", "Eigenschaft", "Wert", "Dieses Dokument als JSON"],
+        ["/ Items /", "Property", "Value", "This document as JSON"],
+    ),
     "queryables": (["Abfragbare Eigenschaften", "Name", "Typ"], ["Queryables", "Name", "Type"]),
     # our tiles pages: Django's catalogue for their texts, pygeoapi's for those of its _base.html
     "tileset": (["Start / Sammlungen", "Vektorkacheln", "Betrieben mit"], ["Home / Collections", "Vector tiles"]),
@@ -96,9 +117,10 @@ def test_pages_are_german_by_default(client, pages):
         german, english = EXPECTED[name]
         for expected in german:
             assert expected in text, f"{name}: {expected!r} not in {text[:3000]}"
-        # (the links' titles come from pygeoapi's Python code, not its templates, and stay English)
         for unexpected in ENGLISH:
             assert not re.search(rf"\b{unexpected}\b", text), f"{name}: English {unexpected!r} in {text[:3000]}"
+        # the links' titles, made by pygeoapi's Python code (ogc.translations.api_texts)
+        assert not re.search(r"\b(document|Items|server|collection|definition) (as|in)\b", text), name
 
 
 @pytest.mark.parametrize("how", ["lang", "accept-language"])
@@ -118,12 +140,35 @@ def test_pages_are_english_on_request(client, pages, how):
             assert unexpected not in text, f"{name}: German {unexpected!r} in {text[:3000]}"
 
 
+def test_json_link_titles_follow_the_language_too(client, city):
+    """pygeoapi translates its link titles for JSON as for HTML: German by default, English on request."""
+
+    def title(response) -> str:
+        return next(link["title"] for link in response.json()["links"] if link["type"] == "application/geo+json")
+
+    assert title(client.get(f"{OGC}/collections/schools", {"f": "json"})) == "Objekte als GeoJSON"
+    assert title(client.get(f"{OGC}/collections/schools", {"f": "json", "lang": "en"})) == "Items as GeoJSON"
+
+
 def test_items_page_has_a_title_and_a_labelled_page_size(client, city):
     html = client.get(f"{OGC}/collections/schools/items", {"f": "html"}).content.decode()
     assert _title(html) == "Schulen – Objekte"
     assert re.search(r'<label for="limits">Objekte je Seite:</label>\s*<select id="limits">', html)
     english = client.get(f"{OGC}/collections/schools/items", {"f": "html", "lang": "en"}).content.decode()
     assert _title(english) == "Schulen – Items"
+
+
+def test_page_sizes_in_the_readers_number_format_and_not_above_the_maximum(client, city):
+    def options(**query) -> list[tuple[str, str]]:
+        html = client.get(f"{OGC}/collections/schools/items", {"f": "html", **query}).content.decode()
+        select = re.search(r'<select id="limits">(.*?)</select>', html, re.S).group(1)
+        return [
+            (value, label.strip()) for value, label in re.findall(r'<option value="(\d+)">([^<]*)</option>', select)
+        ]
+
+    # the default first, then the sizes; the server gives at most 1000 items a page (ogc.config.LIMITS)
+    assert options() == [("100", "100 (Standard)"), ("100", "100"), ("1000", "1.000")]
+    assert options(lang="en") == [("100", "100 (default)"), ("100", "100"), ("1000", "1,000")]
 
 
 def test_contact_email_is_a_setting_and_no_empty_mailto(client, city, settings):

@@ -377,3 +377,41 @@ def test_version_selectors_never_hand_out_an_unpublished_version(history, role):
     as_of = selectors.plan_as_of_day(provider=alpha, day=timezone.localdate(), user=user)
     assert as_of["version"] == (v2 if sees_unpublished else v1)
     assert as_of["public_version"] == v1
+
+
+# --- queries ----------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("role", "most"), [("planner", 24), ("member", 28)])
+def test_version_page_reads_the_versions_visibility_once(client, history, role, most, django_assert_max_num_queries):
+    """The version handed out by provider_version_get is not checked again by the selectors of the same page
+    (it was one exists() per selector, with its role queries: 34 and 43 queries)."""
+    client.force_login(history["users"][role])
+    with django_assert_max_num_queries(most):
+        assert client.get("/ausbau/anbieter/alpha/versionen/2/").status_code == 200
+
+
+def test_submission_page_reads_visibility_and_staged_features_once(client, city, monkeypatch, tmp_path):
+    """A large file's features are read from the staging table once for the table and the map, and the
+    submission's visibility once (it was twice each: 23 queries)."""
+    import shutil
+    from pathlib import Path
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from rollout import pipeline
+    from tests.rollout.conftest import PLANS
+    from tests.rollout.test_staging import submit
+
+    monkeypatch.setattr(pipeline, "FEATURES_JSON_MAX", 0)  # staged, as a large file
+    provider = ProviderFactory(slug="alpha")
+    submission = submit(provider, Path(shutil.copy(PLANS / "valid" / "areas.gpkg", tmp_path / "areas.gpkg")))
+    client.force_login(member_of(provider))
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(f"/ausbau/einreichungen/{submission.pk}/").content.decode()
+    assert "A-1" in html
+    sql = [query["sql"] for query in queries.captured_queries]
+    assert sum("rollout_planareastaging" in statement for statement in sql) == 1
+    assert sum(statement.startswith('SELECT 1 AS "a" FROM "rollout_plansubmission"') for statement in sql) == 0
+    assert len(sql) <= 16

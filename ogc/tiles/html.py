@@ -29,7 +29,7 @@ from pygeoapi.util import TEMPLATESDIR, to_json
 from layers.selectors import layer_list
 from ogc import translations
 from ogc.collections import collection_get
-from ogc.config import TEMPLATES, config_get
+from ogc.config import TEMPLATES, base_url, config_get
 
 HTML = "text/html"
 MAPLIBRE = "vendor/maplibre-gl-6.17.0"
@@ -87,7 +87,7 @@ def _page(
 ) -> HttpResponse:
     locale = api_request.locale
     _, config = config_get()
-    base = settings.OGC_BASE_URL or request.build_absolute_uri("/ogc").rstrip("/")
+    base = base_url(request)
     config = {**config, "server": {**config["server"], "url": base}}
     data = {
         **content,

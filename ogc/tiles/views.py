@@ -27,6 +27,7 @@ from geoportal.cache import shared_cache
 from geoportal.data_version import data_versions
 from geoportal.errors import GeoportalError, InvalidInputError, NotFoundError
 from ogc import params
+from ogc.config import base_url
 from ogc.response_cache import tables_read
 from ogc.tiles import html
 from ogc.tiles.matrix import CRS_3857, TMS_ID, TMS_URI, Limits, city_bbox, limits_for, tile_matrix_set
@@ -43,10 +44,6 @@ REL_TILESETS_VECTOR = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
 TEMPLATE = "{tileMatrix}/{tileRow}/{tileCol}"
 # The documents (not the tiles) are JSON or, for browsers (f=html, Accept: text/html), HTML pages.
 FORMATS = ("json", "html")
-
-
-def base_url(request: HttpRequest) -> str:
-    return settings.OGC_BASE_URL or request.build_absolute_uri("/ogc").rstrip("/")
 
 
 def _error(error: GeoportalError) -> JsonResponse:

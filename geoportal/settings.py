@@ -286,6 +286,9 @@ CACHES = {
 }
 # Browsers and proxies may keep a public (anonymous) tile this many seconds; then they revalidate (ETag).
 TILE_MAX_AGE = env_int("TILE_MAX_AGE", 300)
+# Anonymous tiles made in less than this many milliseconds stay in each worker's response cache
+# only; slower ones are also written to the shared cache (ogc/tiles/fast.py).
+TILE_SHARE_MIN_MS = env_int("TILE_SHARE_MIN_MS", 5)
 
 LOGGING = {
     "version": 1,

@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Callable
 from functools import partial
 from http import HTTPStatus
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core import signals
 from django.http import HttpResponse
@@ -119,10 +121,12 @@ def wsgi_tile(environ: dict) -> tuple[response_cache.Entry, Callable[[], None] |
         # As Django's handler does around a request: connections are checked out (from the pool)
         # and given back by these signals' handlers.
         signals.request_started.send(sender=__name__, environ=environ)
+        started = time.perf_counter()
         try:
             content = tile_render(source, user=_ANONYMOUS, z=zoom, x=col, y=row)
         finally:
             signals.request_finished.send(sender=__name__)
+        render_ms = 1000 * (time.perf_counter() - started)
     status = HTTPStatus.OK if content else HTTPStatus.NO_CONTENT
     template = _templates.get(_variant(environ, source.id, status))
     if template is None:
@@ -141,8 +145,12 @@ def wsgi_tile(environ: dict) -> tuple[response_cache.Entry, Callable[[], None] |
         headers.append(("Content-Length", str(len(content))))
     entry = response_cache.Entry(status, headers, content)
     response_cache.store(cache_key, entry)
-    # Handed to the shared cache's writer thread once the response is out (the server calls close()).
-    return entry, (partial(shared_cache_set_soon, key, content) if rendered else None)
+    # Tiles that took a while to make go to the shared cache too (for the other workers, and past a
+    # restart), handed to its writer thread once the response is out (the server calls close()).
+    # Cheaper ones stay in this process's response cache only: writing the file (~0.3 ms of I/O
+    # competing with the next request) cost a third of what making a city-size tile costs.
+    share = rendered and render_ms >= settings.TILE_SHARE_MIN_MS
+    return entry, (partial(shared_cache_set_soon, key, content) if share else None)
 
 
 def _first_seen(environ: dict, full_path: str, etag: str) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from django.contrib.gis.geos import Point
@@ -355,3 +356,24 @@ def test_tiles_made_before_django_show_only_published_plans(committed, senders, 
     assert (status, senders.fast()) == (200, 1)
     names = list(decode(body, z, row, col, tmp_path)["name"])
     assert names == ["Veröffentlicht"]
+
+
+def test_slow_tiles_made_before_django_are_shared_with_the_other_workers(committed, senders, settings):
+    from geoportal.cache import shared_cache_flush
+
+    wsgi = Wsgi()
+    wsgi.get(tile_url("addresses", *tile_of(*CENTRE, 16)))  # Django shows the headers
+    shared_cache_flush()
+    shared_cache().clear()
+    settings.TILE_SHARE_MIN_MS = 10_000  # nothing is that slow: kept in this process only
+    cheap = tile_url("addresses", *tile_of(*CENTRE, 17))
+    assert wsgi.get(cheap)[0] == 200
+    shared_cache_flush()
+    assert senders.fast() == 1
+    assert not list(Path(shared_cache()._dir).glob("*.bin"))
+    settings.TILE_SHARE_MIN_MS = 0  # everything counts as slow: written to the shared cache too
+    slow = tile_url("addresses", *tile_of(*CENTRE, 18))
+    assert wsgi.get(slow)[0] == 200
+    shared_cache_flush()
+    assert senders.fast() == 2
+    assert len(list(Path(shared_cache()._dir).glob("*.bin"))) == 1

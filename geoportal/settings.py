@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who is planner or provider member, read once per request (rollout/roles.py).
+    "rollout.roles.RolesPerRequestMiddleware",
     # CORS, ETag/Last-Modified and conditional GETs for /ogc (needs request.user).
     "ogc.middleware.OgcHttpMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

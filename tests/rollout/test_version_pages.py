@@ -382,13 +382,33 @@ def test_version_selectors_never_hand_out_an_unpublished_version(history, role):
 # --- queries ----------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("role", "most"), [("planner", 24), ("member", 28)])
+@pytest.mark.parametrize(("role", "most"), [("planner", 20), ("member", 21)])
 def test_version_page_reads_the_versions_visibility_once(client, history, role, most, django_assert_max_num_queries):
     """The version handed out by provider_version_get is not checked again by the selectors of the same page
-    (it was one exists() per selector, with its role queries: 34 and 43 queries)."""
+    (it was one exists() per selector, with its role queries: 34 and 43 queries), and the roles are read once
+    per request (24 and 28 before that)."""
     client.force_login(history["users"][role])
     with django_assert_max_num_queries(most):
         assert client.get("/ausbau/anbieter/alpha/versionen/2/").status_code == 200
+
+
+def test_a_page_reads_the_users_roles_once_and_the_next_request_afresh(client, history):
+    """Navigation, selectors and the page each ask whether the user is a planner or member: one query each
+    per request (rollout.roles.RolesPerRequestMiddleware); a membership ended is seen by the next request."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from rollout.models import ProviderMembership
+
+    member = history["users"]["member"]
+    client.force_login(member)
+    with CaptureQueriesContext(connection) as context:
+        assert client.get("/ausbau/anbieter/alpha/versionen/2/").status_code == 200
+    sql = [q["sql"] for q in context.captured_queries]
+    assert sum('FROM "rollout_providermembership"' in q for q in sql) == 1
+    assert sum('FROM "auth_group"' in q for q in sql) == 1
+    ProviderMembership.objects.filter(user=member).delete()
+    assert client.get("/ausbau/anbieter/alpha/versionen/2/").status_code == 404
 
 
 def test_submission_page_reads_visibility_and_staged_features_once(client, city, monkeypatch, tmp_path):

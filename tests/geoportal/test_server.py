@@ -77,7 +77,7 @@ def server(transactional_db, tmp_path):
             assert time.monotonic() < deadline, "the workers did not fill their pools"
             time.sleep(0.2)
         client = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        client.log = tmp_path / "server.log"
+        client.log, client.process = tmp_path / "server.log", process
         yield client
     finally:
         process.terminate()
@@ -92,8 +92,12 @@ def server(transactional_db, tmp_path):
 
 
 def _get(client: http.client.HTTPConnection, path: str) -> tuple[int, dict, bytes]:
-    client.request("GET", path)
-    response = client.getresponse()
+    try:
+        client.request("GET", path)
+        response = client.getresponse()
+    except ConnectionError as error:
+        state = f"server exit code {client.process.poll()}"
+        raise AssertionError(f"{path}: {error!r}; {state}; log:\n{client.log.read_text()[-3000:]}") from error
     return response.status, dict(response.getheaders()), response.read()
 
 

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_safe
 
-from geoportal.cache import shared_cache
+from geoportal.cache import shared_cache, shared_cache_set_soon
 from geoportal.data_version import data_versions
 from geoportal.errors import GeoportalError, InvalidInputError, NotFoundError
 from ogc import params
@@ -289,7 +289,8 @@ def tile_etag(key: str) -> str:
 
 
 class _TileResponse(HttpResponse):
-    """A freshly made tile, written to the shared cache once the response is sent (the server then calls close())."""
+    """A freshly made tile, handed to the shared cache's writer once the response is sent (the server then calls
+    close())."""
 
     def __init__(self, content: bytes, *, cache_key: str, **kwargs):
         super().__init__(content, **kwargs)
@@ -297,7 +298,7 @@ class _TileResponse(HttpResponse):
 
     def close(self):
         try:
-            shared_cache().set(self._cache_key, self._tile)
+            shared_cache_set_soon(self._cache_key, self._tile)
         finally:
             super().close()
 

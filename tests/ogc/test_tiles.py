@@ -16,7 +16,7 @@ from django.contrib.gis.geos import Point
 from django.db import connection
 from django.utils import timezone
 
-from geoportal.cache import shared_cache
+from geoportal.cache import shared_cache, shared_cache_flush
 from layers.models import SRID
 from ogc.tiles.matrix import lonlat_to_tile
 from ogc.tiles.render import tile_sql
@@ -320,6 +320,7 @@ def test_cached_tile_is_not_made_again_and_revalidation_gives_304(client, city, 
 def test_tiles_live_in_the_shared_cache_that_all_workers_read(client, city, tmp_path):
     AddressFactory(geom=Point(*CENTRE, srid=SRID))
     client.get(tile_url("addresses", *tile_of(*CENTRE, 16)))
+    shared_cache_flush()  # written in the background, after the response
     assert list((tmp_path / "cache").glob("*.bin"))
     assert any(isinstance(v, bytes) and v for v in _cache_values())
 

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.contrib.gis.geos import Polygon
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.middleware.csp import get_nonce
+from django.utils import translation
 from django.views.decorators.http import require_safe
 from django.views.static import serve
 from pygeoapi import l10n
@@ -118,7 +119,9 @@ def _json_patched(request: HttpRequest, response: HttpResponse, patch) -> HttpRe
     ):
         return response
     base = _api(request, lean=False).base_url
-    content = patch(json.loads(response.content), base=base)
+    # Our additions speak the language pygeoapi chose for the document (lang, Accept-Language).
+    with translation.override(response.get("Content-Language") or settings.LANGUAGE_CODE):
+        content = patch(json.loads(response.content), base=base)
     response.content = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
     return response
 

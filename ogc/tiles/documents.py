@@ -6,6 +6,8 @@ so the adapter (ogc.views) passes its JSON through these functions.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+
 from ogc.tiles.matrix import TMS_ID
 from ogc.tiles.sources import SOURCES
 from ogc.tiles.views import JSON, MVT, REL_TILESETS_VECTOR, REL_TILING_SCHEME
@@ -21,7 +23,8 @@ CONFORMANCE = [
 
 
 def collection_links_add(content: dict, *, base: str) -> dict:
-    """Add the tilesets link to each collection (list or single document) that has vector tiles."""
+    """Add the tilesets link to each collection (list or single document) that has vector tiles (titles in the
+    active language: the document's)."""
     collections = content.get("collections") if "collections" in content else [content]
     for collection in collections or []:
         if collection.get("id") in SOURCES:
@@ -29,7 +32,7 @@ def collection_links_add(content: dict, *, base: str) -> dict:
                 {
                     "rel": REL_TILESETS_VECTOR,
                     "type": JSON,
-                    "title": "Vector tilesets (Mapbox Vector Tiles)",
+                    "title": gettext("Vector tilesets (Mapbox Vector Tiles)"),
                     "href": f"{base}/collections/{collection['id']}/tiles",
                 }
             )
@@ -40,13 +43,18 @@ def landing_links_fix(content: dict, *, base: str) -> dict:
     """pygeoapi links its own /TileMatrixSets (JSON and HTML); ours is /tileMatrixSets (JSON and HTML too)."""
     links = [link for link in content.get("links", []) if link.get("rel") != REL_TILING_SCHEME + "s"]
     links.append(
-        {"rel": REL_TILING_SCHEME + "s", "type": JSON, "title": "Tiling schemes", "href": f"{base}/tileMatrixSets"}
+        {
+            "rel": REL_TILING_SCHEME + "s",
+            "type": JSON,
+            "title": gettext("Tiling schemes"),
+            "href": f"{base}/tileMatrixSets",
+        }
     )
     links.append(
         {
             "rel": REL_TILING_SCHEME + "s",
             "type": "text/html",
-            "title": "Tiling schemes as HTML",
+            "title": gettext("Tiling schemes as HTML"),
             "href": f"{base}/tileMatrixSets?f=html",
         }
     )

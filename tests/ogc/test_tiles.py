@@ -126,6 +126,17 @@ def test_collections_link_their_tilesets_and_conformance_declares_tiles(client, 
     assert [link["href"].rsplit("/ogc", 1)[1] for link in schemes] == ["/tileMatrixSets", "/tileMatrixSets?f=html"]
 
 
+def test_tile_link_titles_speak_the_documents_language(client, city):
+    def titles(path: str, **params) -> list[str]:
+        links = client.get(f"{OGC}{path}", {"f": "json", **params}).json()["links"]
+        return [link["title"] for link in links if link["rel"].endswith(("/tilesets-vector", "/tiling-schemes"))]
+
+    assert titles("/collections/addresses") == ["Vektorkachelsätze (Mapbox Vector Tiles)"]
+    assert titles("/collections/addresses", lang="en") == ["Vector tilesets (Mapbox Vector Tiles)"]
+    assert titles("/") == ["Kachelschemata", "Kachelschemata als HTML"]
+    assert titles("/", lang="en") == ["Tiling schemes", "Tiling schemes as HTML"]
+
+
 def test_openapi_describes_the_tile_paths_and_validates(client, city):
     from openapi_spec_validator import validate
 

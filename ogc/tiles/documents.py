@@ -6,8 +6,11 @@ so the adapter (ogc.views) passes its JSON through these functions.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.utils.translation import gettext
 
+from ogc.config import MOUNT
 from ogc.tiles.matrix import TMS_ID
 from ogc.tiles.sources import SOURCES
 from ogc.tiles.views import JSON, MVT, REL_TILESETS_VECTOR, REL_TILING_SCHEME
@@ -40,8 +43,15 @@ def collection_links_add(content: dict, *, base: str) -> dict:
 
 
 def landing_links_fix(content: dict, *, base: str) -> dict:
-    """pygeoapi links its own /TileMatrixSets (JSON and HTML); ours is /tileMatrixSets (JSON and HTML too)."""
-    links = [link for link in content.get("links", []) if link.get("rel") != REL_TILING_SCHEME + "s"]
+    """pygeoapi links its own /TileMatrixSets (JSON and HTML); ours is /tileMatrixSets (JSON and HTML too).
+    Links to the site's pages (the configuration's "/", "/quellen/") become absolute, as every other link."""
+    split = urlsplit(base)
+    root = base.removesuffix(MOUNT) if base.endswith(MOUNT) else f"{split.scheme}://{split.netloc}"
+    links = [
+        {**link, "href": root + link["href"]} if link.get("href", "").startswith("/") else link
+        for link in content.get("links", [])
+        if link.get("rel") != REL_TILING_SCHEME + "s"
+    ]
     links.append(
         {
             "rel": REL_TILING_SCHEME + "s",

@@ -126,6 +126,13 @@ def test_collections_link_their_tilesets_and_conformance_declares_tiles(client, 
     assert [link["href"].rsplit("/ogc", 1)[1] for link in schemes] == ["/tileMatrixSets", "/tileMatrixSets?f=html"]
 
 
+def test_every_landing_page_link_is_absolute(client, city):
+    links = client.get(OGC + "/", {"f": "json"}).json()["links"]
+    assert all(link["href"].startswith("http://testserver/") for link in links), links
+    about = [link["href"] for link in links if link["rel"] == "about"]
+    assert about == ["http://testserver/"]
+
+
 def test_tile_link_titles_speak_the_documents_language(client, city):
     def titles(path: str, **params) -> list[str]:
         links = client.get(f"{OGC}{path}", {"f": "json", **params}).json()["links"]

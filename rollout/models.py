@@ -226,9 +226,10 @@ class PlanAreaStaging(models.Model):
     PlanArea by one INSERT … SELECT on acceptance. Only plans below rollout.staging.PARTITION_MIN_AREAS areas:
     larger ones are staged in a table of their own (PlanSubmission.own_table) that becomes their partition.
     Not a plan table: nothing here is visible to anyone but through the submission it belongs to, and
-    invalid files never get rows here. The table is UNLOGGED (migration 0006): its rows are derived from the kept file, so they are not worth a second
-    write to the WAL; after a crash PostgreSQL empties it and acceptance refuses submissions whose rows
-    are gone (PlanSubmission.feature_count), asking for the file again.
+    invalid files never get rows here. The table is UNLOGGED (migration 0006): its rows are derived from the
+    kept file, so they are not worth a second write to the WAL; after a crash PostgreSQL empties it and
+    acceptance refuses submissions whose rows are gone (PlanSubmission.feature_count), asking for the file
+    again.
     """
 
     # No FOREIGN KEY constraint in the database: PostgreSQL would check it for every COPYed row at commit

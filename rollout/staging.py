@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
 import psycopg
 from django.contrib.gis.geos import GEOSGeometry
-from django.db import connection
+from django.db import ProgrammingError, connection, transaction
 
 from layers.models import SRID
 from rollout.features import PlanFeatures
@@ -175,15 +176,11 @@ def staged_relation(submission: PlanSubmission) -> tuple[str, list]:
 
 def features_staged(*, submission: PlanSubmission, keys: Iterable[str] | None = None) -> list[dict]:
     """The submission's staged features in their order (only those with ``keys`` when given)."""
-    relation, params = staged_relation(submission)
     names = [c for c, _ in COLUMNS[1:]]
-    sql = f"SELECT row, key, geom, addresses, {', '.join(names)} FROM ({relation}) s"
-    if keys is not None:
-        sql += " WHERE key = ANY(%s)"
-        params = [*params, list(keys)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql + " ORDER BY ord", params)
-        found = cursor.fetchall()
+    where, params = ("WHERE key = ANY(%s)", [list(keys)]) if keys is not None else ("", [])
+    found = _staged_read(
+        submission, f"SELECT row, key, geom, addresses, {', '.join(names)} FROM ({{}}) s {where} ORDER BY ord", params
+    )
     features = []
     for row, key, geom, addresses, *values in found:
         feature = {"row": row, "key": key}
@@ -205,11 +202,33 @@ def feature_last_key(*, submission: PlanSubmission) -> str | None:
     """The key of the submission's last validated feature (a created area comes last in an edit's plan)."""
     if submission.features:
         return submission.features[-1]["key"]
-    relation, params = staged_relation(submission)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT key FROM ({relation}) s ORDER BY ord DESC LIMIT 1", params)
-        found = cursor.fetchone()
-    return found[0] if found else None
+    found = _staged_read(submission, "SELECT key FROM ({}) s ORDER BY ord DESC LIMIT 1", [])
+    return found[0][0] if found else None
+
+
+def _staged_read(submission: PlanSubmission, sql: str, params: list) -> list[tuple]:
+    """Rows of ``sql`` (``{}`` stands for the staged relation, whose parameters come first).
+
+    A large submission accepted since ``submission`` was read has renamed its table (it is its version's
+    partition now): then its state is read again and its rows where they are now.
+    """
+    try:
+        return _staged_fetch(submission, sql, params)
+    except ProgrammingError:
+        if not submission.own_table or submission.state == PlanSubmission.State.ACCEPTED:
+            raise
+        submission.refresh_from_db(fields=["state"])
+        if submission.state != PlanSubmission.State.ACCEPTED:
+            raise
+    return _staged_fetch(submission, sql, params)
+
+
+def _staged_fetch(submission: PlanSubmission, sql: str, params: list) -> list[tuple]:
+    relation, staged_params = staged_relation(submission)
+    # A table of its own is read in a savepoint: a read that fails leaves no aborted transaction behind.
+    with transaction.atomic() if submission.own_table else nullcontext(), connection.cursor() as cursor:
+        cursor.execute(sql.format(relation), [*staged_params, *params])
+        return cursor.fetchall()
 
 
 def diff_keys(diff: dict) -> set[str]:

@@ -183,6 +183,15 @@ def test_a_large_plan_is_staged_in_its_own_table_that_no_plan_reader_sees(provid
     assert staging.feature_last_key(submission=submission) == "K-2"
 
 
+def test_a_page_that_read_the_submission_before_it_was_accepted_reads_its_areas(provider, large, no_json, tmp_path):
+    submission = submit(provider, write(tmp_path, [row(i) for i in range(3)]))
+    before = PlanSubmission.objects.get(pk=submission.pk)  # read while it was received
+    services.submission_accept(submission=submission, by=None)
+    # its table is the version's partition now: the staged features are read there
+    assert [f["key"] for f in staging.features_staged(submission=before)] == ["K-0", "K-1", "K-2"]
+    assert before.state == PlanSubmission.State.ACCEPTED
+
+
 def test_a_large_plan_of_address_lists_keeps_its_links(city, large, no_json, tmp_path):
     provider = ProviderFactory(slug="alpha")
     one, two, three = (AddressFactory(street="Schloßstraße", house_number=n, postcode="45468") for n in (1, 2, 3))

@@ -133,6 +133,10 @@ def data_prepare(db: Db, size: int, env: dict) -> float:
             # Detached first: the availability table's foreign key refers to the partitions.
             cursor.execute(f'ALTER TABLE rollout_planarea DETACH PARTITION "{partition}"')
             cursor.execute(f'DROP TABLE "{partition}"')
+        # Large submissions not accepted keep their rows in tables of their own (TRUNCATE fires no row trigger).
+        cursor.execute("SELECT relname FROM pg_class WHERE relname LIKE 'rollout\\_planarea\\_s%' AND relkind = 'r'")
+        for (table,) in cursor.fetchall():
+            cursor.execute(f'DROP TABLE "{table}"')
         cursor.execute("SELECT count(*) FROM layers_address")
         have = cursor.fetchone()[0]
     if have != size:

@@ -12,7 +12,8 @@ from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection
 from django.db.models import Func, TextField
 
-from rollout.models import PlanArea, PlanAreaStaging, PlanVersion
+from rollout.models import PlanArea, PlanSubmission, PlanVersion
+from rollout.staging import staged_relation
 
 # Geometries closer than this (metres, EPSG:25832) count as unchanged: exports round differently.
 GEOMETRY_TOLERANCE_M = 0.01
@@ -89,8 +90,8 @@ def plan_diff(*, old: dict[str, dict], new: dict[str, dict]) -> dict:
     return diff
 
 
-def staged_diff(*, submission_id: int, version: PlanVersion | None, keys: list[str]) -> tuple[dict, list[dict]]:
-    """``plan_diff`` between ``version`` and a submission's staged rows, computed in SQL against the staging table.
+def staged_diff(*, submission: PlanSubmission, version: PlanVersion | None, keys: list[str]) -> tuple[dict, list[dict]]:
+    """``plan_diff`` between ``version`` and a submission's staged rows, computed in SQL where they are staged.
 
     ``keys`` are the staged keys (all of them ``added`` when there is no version). Returns the diff and the
     stage changes as ``{"row", "key", "old", "new"}`` (for the transition check). Only areas that differ
@@ -110,19 +111,19 @@ def staged_diff(*, submission_id: int, version: PlanVersion | None, keys: list[s
         diff["added"] = sorted(keys)
         return diff, []
     area, through = PlanArea._meta.db_table, PlanArea.addresses.through._meta.db_table
-    staging = PlanAreaStaging._meta.db_table
+    staged, params = staged_relation(submission)
     sql = f"""
         WITH new AS (
             SELECT key, row, stage, expected_date, geom, coalesce(addresses, '{{}}')::bigint[] AS addresses
-            FROM {staging} WHERE submission_id = %(submission)s
+            FROM ({staged}) s
         ), linked AS (
             SELECT t.planarea_id, array_agg(t.address_id ORDER BY t.address_id) AS addresses
             FROM {through} t JOIN {area} a ON a.id = t.planarea_id
-            WHERE a.version_id = %(version)s GROUP BY t.planarea_id
+            WHERE a.version_id = %s GROUP BY t.planarea_id
         ), old AS (
             SELECT a.key, a.stage, a.expected_date, a.geom, coalesce(l.addresses, '{{}}')::bigint[] AS addresses
             FROM {area} a LEFT JOIN linked l ON l.planarea_id = a.id
-            WHERE a.version_id = %(version)s
+            WHERE a.version_id = %s
         ), pairs AS (
             SELECT n.key AS new_key, o.key AS old_key, n.row, o.stage AS old_stage, n.stage AS new_stage,
                    o.expected_date AS old_date, n.expected_date AS new_date, o.addresses AS old_addresses,
@@ -139,7 +140,7 @@ def staged_diff(*, submission_id: int, version: PlanVersion | None, keys: list[s
            OR NOT (old_addresses @> new_addresses AND new_addresses @> old_addresses)
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"submission": submission_id, "version": version.pk})
+        cursor.execute(sql, [*params, version.pk, version.pk])
         found = cursor.fetchall()
     stages, geometries = [], []
     for new_key, old_key, row, old_stage, new_stage, old_date, new_date, old_list, new_list, old_g, new_g in found:

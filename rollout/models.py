@@ -102,6 +102,9 @@ class PlanSubmission(models.Model):
         _("validated features"), default=list, blank=True, help_text=_("Normalised rows, EWKT in EPSG:25832.")
     )
     feature_count = models.PositiveIntegerField(_("validated features"), default=0)
+    # A large plan's validated features are staged in a table of their own (rollout.staging.own_table), which
+    # becomes its version's partition of rollout_planarea on acceptance; smaller ones in PlanAreaStaging.
+    own_table = models.BooleanField(_("staged in a table of its own"), default=False)
     mapping = models.JSONField(_("field mapping used"), default=dict, blank=True)
     received_at = models.DateTimeField(_("received"))
     received_by = models.ForeignKey(
@@ -220,11 +223,13 @@ class PlanAreaStaging(models.Model):
     """A validated row of a received submission, waiting to become a PlanArea when the submission is accepted.
 
     Filled with COPY by rollout.staging (one row per validated feature, in file order) and moved into
-    PlanArea by one INSERT … SELECT on acceptance. Not a plan table: nothing here is visible to anyone
-    but through the submission it belongs to, and invalid files never get rows here. The table is
-    UNLOGGED (migration 0006): its rows are derived from the kept file, so they are not worth a second
-    write to the WAL; after a crash PostgreSQL empties it and acceptance refuses submissions whose rows
-    are gone (PlanSubmission.feature_count), asking for the file again.
+    PlanArea by one INSERT … SELECT on acceptance. Only plans below rollout.staging.PARTITION_MIN_AREAS areas:
+    larger ones are staged in a table of their own (PlanSubmission.own_table) that becomes their partition.
+    Not a plan table: nothing here is visible to anyone but through the submission it belongs to, and
+    invalid files never get rows here. The table is UNLOGGED (migration 0006): its rows are derived from the
+    kept file, so they are not worth a second write to the WAL; after a crash PostgreSQL empties it and
+    acceptance refuses submissions whose rows are gone (PlanSubmission.feature_count), asking for the file
+    again.
     """
 
     # No FOREIGN KEY constraint in the database: PostgreSQL would check it for every COPYed row at commit

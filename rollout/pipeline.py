@@ -100,10 +100,11 @@ def finish(
         submission.save()  # the staged rows refer to it
         with transaction.atomic():
             features_stage(submission=submission, features=features)
-            diff, stage_changes = staged_diff(submission_id=submission.pk, version=current, keys=features.keys)
+            diff, stage_changes = staged_diff(submission=submission, version=current, keys=features.keys)
             check_transitions(stage_changes, report=report)
             if report.has_errors:
                 transaction.set_rollback(True)
+                submission.own_table = False  # its table is rolled back with the savepoint
             else:
                 submission.diff = diff
                 submission.feature_count = len(features)

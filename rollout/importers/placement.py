@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import shapely
 from pyproj import CRS, Transformer
@@ -61,24 +64,12 @@ class PlacementChecks:
         rows, geoms = rows[keep], geoms[keep]
         if not len(rows):
             return none
-        if not self.identity:
+        if not self.identity:  # (in this thread: a pyproj Transformer is not to be shared between threads)
             geoms = shapely.transform(geoms, lambda xy: stack(self.transformer.transform(xy[:, 0], xy[:, 1])))
-        coords, owner = shapely.get_coordinates(geoms, return_index=True)
-        broken = np.zeros(len(geoms), dtype=bool)
-        broken[owner[~np.isfinite(coords).all(axis=1)]] = True
-        keep = ~broken & shapely.is_valid(geoms)
-        keep[keep] = shapely.area(geoms[keep]) > 0
-        rows, geoms = rows[keep], geoms[keep]
-        if not len(rows):
-            return none
-        inside = shapely.contains(self.city, geoms)
-        wkb = np.asarray(ewkb_hex(geoms), dtype=object)
-        for r, w in zip(rows[~inside].tolist(), wkb[~inside].tolist(), strict=True):
-            self.clean[r + 1] = (w, False, False)
-        if not inside.all():
-            intersects = shapely.intersects(self.city, geoms[~inside])
-            for r, i in zip(rows[~inside].tolist(), intersects.tolist(), strict=True):
-                self.clean[r + 1] = (self.clean[r + 1][0], i, False)
+        keep, inside, intersects, wkb = _polygons_checked(geoms, self.city)
+        rows = rows[keep]
+        for r, w, i in zip(rows[~inside].tolist(), wkb[~inside].tolist(), intersects[~inside].tolist(), strict=True):
+            self.clean[r + 1] = (w, i, False)
         return rows[inside], wkb[inside]
 
     def _geometry_of(self, row: dict, index: int) -> shapely.Geometry | None:
@@ -169,3 +160,49 @@ class PlacementChecks:
         if feature is not None:
             self.matcher.add_key(feature, row=index, street=str(street), number=str(number), postcode=str(postcode))
         return True
+
+
+# From this many polygons on, their checks run in parallel threads (GEOS releases the GIL): on two idle cores
+# the validity and inside-the-city checks of the benchmark's 100,000 polygons take ~0.05 s instead of ~0.09 s.
+# (Their EWKB, ~0.1 s, gains little: numpy's scatter and the hex strings hold the GIL for most of it.)
+PARALLEL_MIN_POLYGONS = 20000
+_THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+
+
+def _polygons_checked(
+    geoms: np.ndarray, city: shapely.Geometry
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Which of ``geoms`` (polygonal, non-empty, in EPSG:25832) are clean: finite, valid, with an area.
+
+    Returns that mask over ``geoms`` and, for the clean ones in their order, whether each lies inside the
+    city, whether it intersects it, and its hex EWKB. Large arrays are checked in contiguous parts, one thread
+    each (every thread with its own prepared copy of the city: GEOS's prepared geometries are not to be
+    shared between threads); the parts' results are joined in order, so the result is the same either way.
+    """
+    parts = _THREADS if len(geoms) >= PARALLEL_MIN_POLYGONS else 1
+    if parts == 1:
+        return _polygons_checked_part(geoms, city)
+    city_wkb = shapely.to_wkb(city)
+    with ThreadPoolExecutor(max_workers=parts) as pool:
+        results = list(pool.map(lambda part: _polygons_checked_part(part, city_wkb), np.array_split(geoms, parts)))
+    return tuple(np.concatenate(column) for column in zip(*results, strict=True))
+
+
+def _polygons_checked_part(
+    geoms: np.ndarray, city: shapely.Geometry | bytes
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    if isinstance(city, bytes):
+        city = shapely.from_wkb(city)
+    shapely.prepare(city)
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    broken = np.zeros(len(geoms), dtype=bool)
+    broken[owner[~np.isfinite(coords).all(axis=1)]] = True
+    keep = ~broken & shapely.is_valid(geoms)
+    keep[keep] = shapely.area(geoms[keep]) > 0
+    clean = geoms[keep]
+    inside = shapely.contains(city, clean)
+    intersects = inside.copy()
+    intersects[~inside] = shapely.intersects(city, clean[~inside])
+    wkb = np.empty(len(clean), dtype=object)
+    wkb[:] = ewkb_hex(clean)
+    return keep, inside, intersects, wkb

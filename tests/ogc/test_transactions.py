@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from pyproj import Transformer
 
+from rollout import pipeline, staging
 from rollout.models import PlanArea, PlanSubmission, PlanVersion
 from rollout.selectors import plan_areas_visible
 from rollout.services import plan_version_publish
@@ -64,9 +65,19 @@ def test_a_token_creates_an_area_as_a_new_unpublished_version(client, provider, 
     assert not plan_areas_visible(user=AnonymousUser()).exists()
 
 
-def test_replace_and_delete_make_new_versions_and_old_ids_conflict(client, provider, token):
+@pytest.mark.parametrize("large", [False, True], ids=["staging-table", "own-table"])
+def test_replace_and_delete_make_new_versions_and_old_ids_conflict(client, provider, token, large, monkeypatch):
+    if large:
+        # plans of two areas are staged in a table of their own and kept as no JSON (rollout.staging)
+        monkeypatch.setattr(staging, "PARTITION_MIN_AREAS", 2)
+        monkeypatch.setattr(pipeline, "FEATURES_JSON_MAX", 0)
     post(client, token, feature("A-1"))
-    second = post(client, token, feature("A-2", x=352000)).json()["id"]
+    created = post(client, token, feature("A-2", x=352000))
+    second = created.json()["id"]
+    # the created area's id and location: the new area, last in its version
+    assert PlanArea.objects.get(pk=second).key == "A-2"
+    assert created["Location"].endswith(f"{ITEMS}/{second}")
+    assert PlanSubmission.objects.get(pk=created.json()["submission"]).own_table is large
     # ids are per version: A-1 of version 2 is a new row
     first = PlanArea.objects.get(version__number=2, version__provider=provider, key="A-1").pk
     # when A-1 is replaced (under construction now; the key comes from the path)

@@ -10,9 +10,12 @@ from django.contrib.gis.geos import GEOSGeometry
 from django.core.files import File
 from django.db import IntegrityError, connection, transaction
 
+from rollout import pipeline
 from rollout.diff import plan_diff, snapshot_of_features, snapshot_of_version
+from rollout.importers import placement
 from rollout.importers.ewkb import ewkb_hex
 from rollout.models import PlanArea, PlanAreaStaging, PlanSubmission, PlanVersion
+from rollout.readers import Report, read_plan_file
 from rollout.services import submission_accept, submission_create
 from tests.factories import AddressFactory, ProviderFactory
 
@@ -213,3 +216,36 @@ def test_numeric_keys_and_names_are_read_as_text(provider, tmp_path):
     assert submission.state == PlanSubmission.State.RECEIVED, submission.report
     version = submission_accept(submission=submission, by=None)
     assert sorted(version.areas.values_list("key", "name")) == [("100", ""), ("101", "7"), ("102", "14")]
+
+
+def test_polygons_checked_in_threads_give_what_one_thread_gives(city, tmp_path, monkeypatch):
+    # given a file with clean polygons and polygons with every kind of problem, in several parts
+    rows = [clean(i) for i in range(1, 31)]
+    rows[4]["geometry"] = shapely.Polygon([(X, Y), (X + 10, Y + 10), (X + 10, Y), (X, Y + 10)])  # bow tie
+    rows[6]["geometry"] = shapely.box(354990, Y, 355010, Y + 20)  # partly outside the city
+    rows[11]["geometry"] = shapely.box(360000, Y, 360020, Y + 20)  # outside the city
+    rows[17]["geometry"] = shapely.Polygon([(X, Y), (X + 10, Y), (X + 20, Y)])  # no area
+    rows[23]["geometry"] = shapely.MultiPolygon([box(23), box(60)])
+    rows[26]["id"] = "K-2"  # a key twice
+    path = write(tmp_path, rows)
+
+    def validated() -> tuple[list, list]:
+        report = Report()
+        table = read_plan_file(path, original_name=path.name, report=report)
+        features = pipeline.validate_table(table, mapping={}, report=report)
+        return features.dicts(), report.as_list()
+
+    one = validated()
+    # when the polygons are checked in three threads
+    monkeypatch.setattr(placement, "PARALLEL_MIN_POLYGONS", 1)
+    monkeypatch.setattr(placement, "_THREADS", 3)
+    # then features and report are the same, and the report names the problems
+    assert validated() == one
+    assert [(p["row"], p["message"]) for p in one[1]] == [
+        (5, "invalid geometry repaired"),
+        (7, "feature extends beyond the city"),
+        (12, "feature lies outside the city"),
+        (18, "invalid geometry repaired"),
+        (18, "not a polygon"),
+        (27, "duplicate feature key"),
+    ]

@@ -17,8 +17,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from pyogrio.raw import read as ogr_read
 
-from geoportal.errors import ImportFailed
-from rollout import selectors, services, staging
+from geoportal.errors import ImportFailed, PermissionDeniedError
+from rollout import pipeline, selectors, services, staging
 from rollout.models import Availability, PlanArea, PlanAreaStaging, PlanSubmission, PlanVersion
 from rollout.readers import _read_columns
 from tests.factories import AddressFactory, ProviderFactory, member_of, planner
@@ -75,6 +75,12 @@ def large(monkeypatch):
     monkeypatch.setattr(staging, "PARTITION_MIN_AREAS", 2)
 
 
+@pytest.fixture
+def no_json(monkeypatch):
+    """No JSON copy of the features on the submission: pages read them where they are staged."""
+    monkeypatch.setattr(pipeline, "FEATURES_JSON_MAX", 0)
+
+
 def test_a_large_plan_is_accepted_as_a_partition_of_its_own(provider, large, tmp_path):
     before = data_version()
     submission = submit(provider, write(tmp_path, [row(i) for i in range(3)]))
@@ -110,10 +116,22 @@ def test_a_large_plan_is_accepted_as_a_partition_of_its_own(provider, large, tmp
     assert selectors.plan_as_of(provider=provider, when=first.published_at, user=AnonymousUser()) == first
 
 
-def test_a_failed_acceptance_leaves_no_partition(provider, large, tmp_path):
+def own_tables() -> list[str]:
+    """Tables that large submissions are staged in (rollout.staging.own_table)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname FROM pg_class"
+            " WHERE relname LIKE 'rollout\\_planarea\\_s%%' AND relkind = 'r' AND relpersistence = 'p'"
+        )
+        return sorted(name for (name,) in cursor.fetchall())
+
+
+def test_a_failed_acceptance_leaves_no_partition(provider, large, no_json, tmp_path):
     submission = submit(provider, write(tmp_path, [row(i) for i in range(3)]))
-    # one staged row lost (the staging table is unlogged): the version is refused after the table was filled
-    PlanAreaStaging.objects.filter(submission=submission, key="K-1").delete()
+    assert own_tables() == [staging.own_table(submission.pk)]
+    # one staged row lost: the version is refused after the rows were counted
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {staging.own_table(submission.pk)} WHERE key = 'K-1'")
     with pytest.raises(ImportFailed, match="hand in the file again"):
         services.submission_accept(submission=submission, by=None)
     assert list(partitions()) == ["rollout_planarea_default"]
@@ -122,6 +140,11 @@ def test_a_failed_acceptance_leaves_no_partition(provider, large, tmp_path):
         assert cursor.fetchone()[0] == 0
     assert not PlanVersion.objects.exists()
     assert not PlanArea.objects.exists()
+    # the staged table is as it was: still the submission's, with its file rows and no version
+    submission.refresh_from_db()
+    assert submission.state == PlanSubmission.State.RECEIVED
+    assert [f["key"] for f in staging.features_staged(submission=submission)] == ["K-0", "K-2"]
+    assert [f["row"] for f in staging.features_staged(submission=submission)] == [1, 3]
 
 
 def test_an_invalid_large_file_reaches_no_plan_table(provider, large, tmp_path):
@@ -130,6 +153,81 @@ def test_an_invalid_large_file_reaches_no_plan_table(provider, large, tmp_path):
     assert list(partitions()) == ["rollout_planarea_default"]
     assert not PlanArea.objects.exists()
     assert not PlanAreaStaging.objects.exists()
+    assert own_tables() == []
+    assert not submission.own_table
+
+
+def test_a_large_plan_is_staged_in_its_own_table_that_no_plan_reader_sees(provider, large, no_json, tmp_path):
+    submission = submit(provider, write(tmp_path, [row(i) for i in range(3)]))
+    assert (submission.own_table, submission.feature_count) == (True, 3)
+    assert own_tables() == [staging.own_table(submission.pk)]
+    assert not PlanAreaStaging.objects.exists()
+    # no plan table holds its rows: not the partitioned table, nobody's areas, not even a planner's
+    assert not PlanArea.objects.exists()
+    assert not selectors.plan_areas_visible(user=planner(), current_only=False).exists()
+    assert list(partitions()) == ["rollout_planarea_default"]
+    # its pages read the staged features from its table, in file order with their rows
+    features = selectors.submission_features(submission=submission, user=member_of(provider))
+    assert [(f["row"], f["key"]) for f in features] == [(1, "K-0"), (2, "K-1"), (3, "K-2")]
+    assert all(f["geom"].startswith("SRID=25832;MULTIPOLYGON") for f in features)
+    assert len(selectors.submission_diff_shapes(submission=submission, user=planner())["added"]) == 3
+    with pytest.raises(PermissionDeniedError):
+        selectors.submission_features(submission=submission, user=member_of(ProviderFactory(slug="beta")))
+    # accepted, the table is the version's partition under the version's name; its pages read the areas there
+    version = services.submission_accept(submission=submission, by=None)
+    assert own_tables() == []
+    assert f"rollout_planarea_v{version.pk}" in partitions()
+    submission.refresh_from_db()
+    after = selectors.submission_features(submission=submission, user=planner())
+    assert [{**f, "row": None} for f in features] == after
+    assert staging.feature_last_key(submission=submission) == "K-2"
+
+
+def test_a_page_that_read_the_submission_before_it_was_accepted_reads_its_areas(provider, large, no_json, tmp_path):
+    submission = submit(provider, write(tmp_path, [row(i) for i in range(3)]))
+    before = PlanSubmission.objects.get(pk=submission.pk)  # read while it was received
+    services.submission_accept(submission=submission, by=None)
+    # its table is the version's partition now: the staged features are read there
+    assert [f["key"] for f in staging.features_staged(submission=before)] == ["K-0", "K-1", "K-2"]
+    assert before.state == PlanSubmission.State.ACCEPTED
+
+
+def test_a_large_plan_of_address_lists_keeps_its_links(city, large, no_json, tmp_path):
+    provider = ProviderFactory(slug="alpha")
+    one, two, three = (AddressFactory(street="Schloßstraße", house_number=n, postcode="45468") for n in (1, 2, 3))
+    header = "gebiet,strasse,hausnummer,plz,status,technologie,quartal\n"
+    line = "{},Schloßstraße,{},45468,geplant,FTTH,Q4/2031\n"
+    first = tmp_path / "first.csv"
+    first.write_text(header + line.format("L-1", 1) + line.format("L-1", 2) + line.format("L-2", 3))
+    submission = submit(provider, first)
+    assert submission.own_table, submission.report
+    version = services.submission_accept(submission=submission, by=None)
+    links = {a.key: sorted(a.addresses.values_list("pk", flat=True)) for a in version.areas.all()}
+    assert links == {"L-1": [one.pk, two.pk], "L-2": [three.pk]}
+    submission.refresh_from_db()
+    assert {f["key"]: f["addresses"] for f in staging.features_staged(submission=submission)} == links
+    # the next file is diffed against those links
+    second = tmp_path / "second.csv"
+    second.write_text(header + line.format("L-1", 2) + line.format("L-1", 3) + line.format("L-2", 3))
+    diffed = submit(provider, second)
+    assert (diffed.diff["addresses_added"], diffed.diff["addresses_removed"]) == (
+        {"L-1": [three.pk]},
+        {"L-1": [one.pk]},
+    )
+
+
+def test_a_rejected_large_plan_keeps_its_table_until_the_submission_goes(provider, large, no_json, tmp_path):
+    submission = submit(provider, write(tmp_path, [row(i) for i in range(3)]))
+    services.submission_reject(submission=submission, by=None, reason="zu grob")
+    assert own_tables() == [staging.own_table(submission.pk)]
+    assert [f["key"] for f in selectors.submission_features(submission=submission, user=planner())] == [
+        "K-0",
+        "K-1",
+        "K-2",
+    ]
+    assert not PlanArea.objects.exists()
+    submission.delete()
+    assert own_tables() == []
 
 
 def test_references_to_areas_are_checked(provider, large, tmp_path):

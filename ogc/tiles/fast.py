@@ -49,16 +49,17 @@ PER_TILE = frozenset({"etag", "last-modified", "content-length"})
 QUERIES = ("", "f=mvt")
 _ANONYMOUS = AnonymousUser()
 
-_templates: dict[str, tuple[list[tuple[str, str]], frozenset[str]]] = {}
+# (request variant, status) -> the headers Django sent and which of PER_TILE it sent.
+_templates: dict[tuple[str, int], tuple[list[tuple[str, str]], frozenset[str]]] = {}
 _templates_lock = threading.Lock()
 MAX_TEMPLATES = 256
 
 
-def _variant(meta: dict, collection_id: str, status: int) -> str:
-    """What a tile response's headers may depend on besides the tile: the request's variant (as in
-    ogc.response_cache's key, minus the path), the collection and the status."""
+def _variant(meta: dict, collection_id: str) -> str:
+    """What a tile response's headers may depend on besides the tile and the status: the request's variant
+    (as in ogc.response_cache's key, minus the path) and the collection."""
     parts = [str(meta.get(name, "")) for name in response_cache.VARY_META if name != "PATH_INFO"]
-    return "|".join([*parts, response_cache.language_cookie(meta), collection_id, str(status)])
+    return "|".join([*parts, response_cache.language_cookie(meta), collection_id])
 
 
 def learn(meta: dict, response: HttpResponse) -> None:
@@ -73,7 +74,7 @@ def learn(meta: dict, response: HttpResponse) -> None:
     with _templates_lock:
         if len(_templates) >= MAX_TEMPLATES:
             _templates.clear()
-        _templates[_variant(meta, match["collection"], response.status_code)] = (headers, present)
+        _templates[_variant(meta, match["collection"]), response.status_code] = (headers, present)
 
 
 def forget() -> None:
@@ -108,7 +109,8 @@ def wsgi_tile(environ: dict) -> tuple[response_cache.Entry, Callable[[], None] |
     limits = source_limits(source).get(zoom)
     if limits is None or not limits.contains(row=row, col=col):
         return None
-    if not any(_variant(environ, source.id, status) in _templates for status in (HTTPStatus.OK, HTTPStatus.NO_CONTENT)):
+    variant = _variant(environ, source.id)
+    if (variant, HTTPStatus.OK) not in _templates and (variant, HTTPStatus.NO_CONTENT) not in _templates:
         return None  # Django has not shown the headers of this variant yet
     cache_key = response_cache.key_once(environ, query=False)
     versions = data_versions(tables=response_cache.tables_read(source.id, "tiles") or [], query=False)
@@ -128,7 +130,7 @@ def wsgi_tile(environ: dict) -> tuple[response_cache.Entry, Callable[[], None] |
             signals.request_finished.send(sender=__name__)
         render_ms = 1000 * (time.perf_counter() - started)
     status = HTTPStatus.OK if content else HTTPStatus.NO_CONTENT
-    template = _templates.get(_variant(environ, source.id, status))
+    template = _templates.get((variant, status))
     if template is None:
         if rendered:
             shared_cache().set(key, content)  # Django answers from it, and shows the headers

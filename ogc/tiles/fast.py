@@ -64,10 +64,10 @@ def _variant(meta: dict, collection_id: str) -> str:
 
 def learn(meta: dict, response: HttpResponse) -> None:
     """Remember the headers of a tile response Django made for a plain anonymous GET."""
-    if response.status_code not in (HTTPStatus.OK, HTTPStatus.NO_CONTENT) or not _plain(meta):
-        return
     match = TILE_PATH.match(meta.get("PATH_INFO", ""))
-    if match is None or not response.has_header("ETag") or response.cookies or response.has_header("Set-Cookie"):
+    if match is None or response.status_code not in (HTTPStatus.OK, HTTPStatus.NO_CONTENT) or not _plain(meta):
+        return  # the path first: every cacheable OGC response passes here, features too
+    if not response.has_header("ETag") or response.cookies or response.has_header("Set-Cookie"):
         return
     headers = [(name, value) for name, value in response.items() if name.lower() not in PER_TILE]
     present = frozenset(name.lower() for name in response.headers if name.lower() in PER_TILE)

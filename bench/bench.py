@@ -263,14 +263,12 @@ def _wait_up(url: str, proc: subprocess.Popen, what: str) -> None:
 
 @contextmanager
 def servers(db: Db, env: dict):
-    """Our site (as scripts/run.sh serve runs it) and stand-alone pygeoapi, same workers and threads."""
+    """Our site (as `make run` serves it) and stand-alone pygeoapi, same workers and threads."""
     VAR.mkdir(parents=True, exist_ok=True)
     bin_dir = Path(sys.executable).parent
-    # Ours as scripts/run.sh serve runs it (granian); stand-alone pygeoapi under gunicorn, its documented
-    # production server. Both with the same worker processes and threads.
-    granian = [str(bin_dir / "granian"), "--interface", "wsgi", "--host", "127.0.0.1"]
+    # Ours as `make run` serves it (scripts/serve.sh: granian); stand-alone pygeoapi under gunicorn, its
+    # documented production server. Both with the same worker processes and threads.
     gunicorn = [str(bin_dir / "gunicorn"), "--timeout", "120"]
-    threads = ["--workers", str(WORKERS), "--blocking-threads", "4"]
     # A tile cache of its own, empty at every start: otherwise tiles cached by an earlier run over the
     # same data would be measured as "uncached".
     tile_cache = VAR / "tile-cache"
@@ -282,7 +280,10 @@ def servers(db: Db, env: dict):
         "LOG_LEVEL": "WARNING",
         "SHARED_CACHE_DIR": str(tile_cache),
         "CACHE_URL": "",
-        "DATABASE_POOL_SIZE": "4",  # as scripts/run.sh serve
+        "VENV": str(Path(sys.prefix)),
+        "PORT": str(OURS_PORT),
+        "WEB_CONCURRENCY": str(WORKERS),
+        "THREADS": "4",
     }
     py_env = {
         **env,
@@ -306,7 +307,7 @@ def servers(db: Db, env: dict):
     try:
         with (VAR / "ours.log").open("w") as ours_log, (VAR / "pygeoapi.log").open("w") as py_log:
             ours = subprocess.Popen(
-                [*granian, "geoportal.wsgi:application", "--port", str(OURS_PORT), *threads],
+                ["bash", str(ROOT / "scripts" / "serve.sh")],
                 cwd=ROOT,
                 env=ours_env,
                 stdout=ours_log,

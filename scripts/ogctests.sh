@@ -40,8 +40,7 @@ PORT=$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0
 # As scripts/run.sh serve. ogctests gives each request 5 s; a fresh worker needs about as long to
 # import the URLconf (pygeoapi, geopandas, ...), which geoportal/wsgi.py does while the worker boots:
 # wait until the site answers.
-DATABASE_POOL_SIZE=4 "$VENV/bin/granian" --interface wsgi geoportal.wsgi:application --host 127.0.0.1 \
-    --port "$PORT" --workers 2 --blocking-threads 4 --log-level warning &
+PORT=$PORT WEB_CONCURRENCY=2 VENV=$VENV bash scripts/serve.sh --log-level warning &
 SERVER=$!
 trap 'kill "$SERVER" 2>/dev/null || true' EXIT
 for _ in $(seq 150); do

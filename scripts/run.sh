@@ -20,14 +20,9 @@ lint() {
     manage makemigrations --check --dry-run -v 1
 }
 
-# The site under granian (HTTP in Rust, the WSGI application in 4 threads per worker process):
-# per request it costs ~0.08 ms on loopback against ~0.35 ms under gunicorn's threaded workers,
-# which was more than a cached vector tile or feature page costs us. Each worker keeps a pool of
-# DATABASE_POOL_SIZE (4: one per thread) warmed database connections (geoportal/settings.py).
+# scripts/serve.sh: granian, its workers, threads and pooled connections.
 serve() {
-    DATABASE_POOL_SIZE="${DATABASE_POOL_SIZE:-4}" exec "$VENV/bin/granian" --interface wsgi geoportal.wsgi:application \
-        --host 127.0.0.1 --port "$PORT" --workers "${WEB_CONCURRENCY:-2}" --blocking-threads 4 \
-        --respawn-failed-workers --access-log "$@"
+    exec bash "$ROOT/scripts/serve.sh" --access-log "$@"
 }
 
 cmd="${1:-}"; shift || true
@@ -42,7 +37,7 @@ case "$cmd" in
         compile_messages
         load_data
         manage collectstatic --noinput -v 0
-        log "serving on http://127.0.0.1:$PORT (Ctrl-C stops; the database keeps running, 'make db-stop' stops it)"
+        log "serving on http://${HOST:-127.0.0.1}:$PORT (Ctrl-C stops; the database keeps running, 'make db-stop' stops it)"
         serve
         ;;
     test)

@@ -1,15 +1,17 @@
-"""The site as scripts/run.sh serve runs it: granian, two worker processes, pooled database connections.
+"""The site as `make run` serves it (scripts/serve.sh): granian, worker processes, pooled database connections.
 
 The rest of the suite goes through Django's test client and live server; this starts the real
 server on the test database and checks what only it does: workers that boot with their pools
 filled (connections named "geoportal", warmed before the first request), answers over kept-alive
 connections, the tile path before Django, and a pool that recovers when PostgreSQL drops its
-connections (the data version watcher has the pool check them)."""
+connections (the data version watcher has the pool check them), and a stop that ends the server
+even while its workers are still loading the site."""
 
 from __future__ import annotations
 
 import http.client
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -27,7 +29,6 @@ from tests.ogc.conftest import city_load
 from tests.ogc.test_tiles import CENTRE, tile_of, tile_url
 
 ROOT = Path(__file__).resolve().parents[2]
-GRANIAN = Path(sys.executable).parent / "granian"
 
 
 def _free_port() -> int:
@@ -51,37 +52,45 @@ def _pooled() -> list[tuple[str, str]]:
         return cursor.fetchall()
 
 
+def _server_env(port: int, tmp_path: Path) -> dict[str, str]:
+    """scripts/serve.sh's environment: two workers of two threads, each with its pool (one connection
+    per thread, the default when DATABASE_POOL_SIZE is unset)."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_POOL_SIZE"}
+    return {
+        **env,
+        "VENV": sys.prefix,
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "2",
+        "THREADS": "2",
+        "DATABASE_URL": _database_url(),
+        "DEBUG": "false",
+        "SECRET_KEY": "server-test",
+        "SHARED_CACHE_DIR": str(tmp_path / "cache"),
+        "LOG_LEVEL": "WARNING",
+    }
+
+
 @pytest.fixture
 def server(transactional_db, tmp_path):
     city_load()
     for i in range(5):
         AddressFactory(geom=Point(CENTRE[0] + 7 * i, CENTRE[1], srid=SRID))
     port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(),
-        "DATABASE_POOL_SIZE": "2",
-        "DEBUG": "false",
-        "SECRET_KEY": "server-test",
-        "SHARED_CACHE_DIR": str(tmp_path / "cache"),
-        "LOG_LEVEL": "WARNING",
-    }
-    command = [str(GRANIAN), "--interface", "wsgi", "geoportal.wsgi:application", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--workers", "2", "--blocking-threads", "2", "--log-level", "warning"]
+    env = _server_env(port, tmp_path)
+    command = ["bash", str(ROOT / "scripts" / "serve.sh"), "--log-level", "warning"]
     log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    # A session of its own, so that teardown can stop the workers too if the server hangs on the way out.
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    client = None
     try:
-        deadline = time.monotonic() + 60
-        while len(_pooled()) < 4:  # two workers, two connections each, opened at boot
-            assert process.poll() is None, (tmp_path / "server.log").read_text()
-            assert time.monotonic() < deadline, "the workers did not fill their pools"
-            time.sleep(0.2)
+        _wait_until_ready(process, port, tmp_path / "server.log")
         client = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         client.log, client.process = tmp_path / "server.log", process
         yield client
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        if client is not None:
+            client.close()
+        _stop(process)
         log.close()
         # Django's test teardown drops the database: no connection of the server may be left.
         with connection.cursor() as cursor:
@@ -89,6 +98,39 @@ def server(transactional_db, tmp_path):
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                 " WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+def _wait_until_ready(process: subprocess.Popen, port: int, log: Path) -> None:
+    """Until both workers have booted: each opens and warms its pool while loading the application
+    and binds its listening socket (granian's workers share the port on Linux) only after that.
+    A loaded machine may take a while; what matters here is what is true once they are up."""
+    deadline = time.monotonic() + 120
+    while not (_listening(port) and len(_pooled()) == 4 and all(state == "idle" for state, _ in _pooled())):
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, ("the workers did not boot", _pooled(), log.read_text()[-3000:])
+        time.sleep(0.2)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+    else:
+        try:  # workers the server left behind
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def _get(client: http.client.HTTPConnection, path: str) -> tuple[int, dict, bytes]:
@@ -141,3 +183,40 @@ def test_the_pool_recovers_when_postgresql_drops_its_connections(server):
     for limit in (3, 4, 5):
         status, _, body = _get(server, f"/ogc/collections/addresses/items?limit={limit}")
         assert status == 200, body[:300]
+
+
+def test_a_server_stopped_while_its_workers_boot_ends_instead_of_hanging(transactional_db, tmp_path):
+    # A worker told to stop while it is still loading the site misses the signal (granian installs its
+    # handlers only once the worker serves); scripts/serve.sh has granian kill such workers after
+    # WORKERS_KILL_TIMEOUT seconds, so that Ctrl-C or `systemctl stop` right after a start never hangs.
+    env = {**_server_env(_free_port(), tmp_path), "WORKERS_KILL_TIMEOUT": "2"}
+    with (tmp_path / "server.log").open("w") as log:
+        process = subprocess.Popen(
+            ["bash", str(ROOT / "scripts" / "serve.sh")],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while "Spawning worker-2" not in (tmp_path / "server.log").read_text():
+                assert process.poll() is None, (tmp_path / "server.log").read_text()
+                assert time.monotonic() < deadline, (tmp_path / "server.log").read_text()
+                time.sleep(0.05)
+            process.terminate()
+            assert process.wait(timeout=30) == 0
+            with pytest.raises(ProcessLookupError):  # no worker left behind
+                os.killpg(process.pid, 0)
+        finally:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            process.wait()
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )

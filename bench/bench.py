@@ -11,7 +11,8 @@ Environment (all optional):
   BENCH_THREADS=2 BENCH_CONNECTIONS=8   wrk threads and connections (pgbench: -j threads -c connections)
   WEB_CONCURRENCY=2             worker processes of both servers
   BENCH_PLAN_FEATURES=100000    polygons in the imported plan
-  BENCH_PARTS=a,b               which parts to run
+  BENCH_PARTS=a,b               which parts to run (a: Features and tiles, b: import and recompute;
+                                tiles: the tiles alone)
   BENCH_DB=geoportal_bench
 """
 
@@ -765,9 +766,9 @@ def main() -> None:
             imp = import_run(db)
             rec = recompute_run(imp["version"])
         availability_view(db)
-        if "a" in PARTS:
+        if PARTS & {"a", "tiles"}:
             with servers(db, env):
-                loads = features_run(db)
+                loads = features_run(db) if "a" in PARTS else None
                 tiles = tiles_run(db)
         report(size, prep, loads, tiles, imp, rec)
         print(f"\n{size:,} addresses took {time.monotonic() - started:.0f} s in all")

@@ -30,6 +30,7 @@ from http import HTTPStatus
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core import signals
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpResponse
 from django.utils.encoding import escape_uri_path
 from django.utils.http import http_date
@@ -120,14 +121,8 @@ def wsgi_tile(environ: dict) -> tuple[response_cache.Entry, Callable[[], None] |
     content = shared_cache().get(key)
     rendered = content is None
     if rendered:
-        # As Django's handler does around a request: connections are checked out (from the pool)
-        # and given back by these signals' handlers.
-        signals.request_started.send(sender=__name__, environ=environ)
         started = time.perf_counter()
-        try:
-            content = tile_render(source, user=_ANONYMOUS, z=zoom, x=col, y=row)
-        finally:
-            signals.request_finished.send(sender=__name__)
+        content = _render(source, environ, z=zoom, x=col, y=row)
         render_ms = 1000 * (time.perf_counter() - started)
     status = HTTPStatus.OK if content else HTTPStatus.NO_CONTENT
     template = _templates.get((variant, status))
@@ -153,6 +148,23 @@ def wsgi_tile(environ: dict) -> tuple[response_cache.Entry, Callable[[], None] |
     # competing with the next request) cost a third of what making a city-size tile costs.
     share = rendered and render_ms >= settings.TILE_SHARE_MIN_MS
     return entry, (partial(shared_cache_set_soon, key, content) if share else None)
+
+
+def _render(source, environ: dict, *, z: int, x: int, y: int) -> bytes:
+    pool = connections[DEFAULT_DB_ALIAS].pool
+    if pool is None:
+        # As Django's handler does around a request: its connection is opened or reused, and closed
+        # when too old, by these signals' handlers.
+        signals.request_started.send(sender=__name__, environ=environ)
+        try:
+            return tile_render(source, user=_ANONYMOUS, z=z, x=x, y=y)
+        finally:
+            signals.request_finished.send(sender=__name__)
+    # In the server: a connection straight from the pool for this one statement. Django's handling
+    # around it (checkout, session checks, return through its signals) cost ~0.15 ms a tile. The
+    # pool's connections are set up by Django (time zone, autocommit, its client-side cursor).
+    with pool.connection() as conn, conn.cursor() as cursor:
+        return tile_render(source, user=_ANONYMOUS, z=z, x=x, y=y, cursor=cursor)
 
 
 def _first_seen(environ: dict, full_path: str, etag: str) -> int:

@@ -126,11 +126,20 @@ def _compile(source: TileSource, *, user, z: int, x: int, y: int) -> tuple[str, 
 _SERIAL = "SET LOCAL max_parallel_workers_per_gather = 0; "
 
 
-def tile_render(source: TileSource, *, user, z: int, x: int, y: int) -> bytes:
-    """The Mapbox Vector Tile (one layer named after the collection); empty bytes when nothing is there."""
+def tile_render(source: TileSource, *, user, z: int, x: int, y: int, cursor=None) -> bytes:
+    """The Mapbox Vector Tile (one layer named after the collection); empty bytes when nothing is there.
+
+    ``cursor``: a cursor of a connection taken from the pool directly (ogc.tiles.fast); by default
+    Django's connection."""
     sql, params = tile_sql(source, user=user, z=z, x=x, y=y)
-    with connection.cursor() as cursor:
-        cursor.execute(_SERIAL + sql, params)
-        cursor.nextset()
-        row = cursor.fetchone()
+    if cursor is None:
+        with connection.cursor() as django_cursor:
+            return _fetch(django_cursor, sql, params)
+    return _fetch(cursor, sql, params)
+
+
+def _fetch(cursor, sql: str, params: list) -> bytes:
+    cursor.execute(_SERIAL + sql, params)
+    cursor.nextset()
+    row = cursor.fetchone()
     return bytes(row[0]) if row and row[0] is not None else b""

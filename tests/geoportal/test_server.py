@@ -20,10 +20,13 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.gis.geos import Point
 from django.db import connection
 
 from layers.models import SRID
+from ogc.tiles.render import tile_render
+from ogc.tiles.sources import source_get
 from tests.factories import AddressFactory
 from tests.ogc.conftest import city_load
 from tests.ogc.test_tiles import CENTRE, tile_of, tile_url
@@ -154,16 +157,26 @@ def test_workers_boot_with_warmed_pools_and_serve_over_kept_alive_connections(se
     assert b'"numberMatched":5' in body.replace(b" ", b"")
     # Tiles: the first through Django, the next ones before it, with Django's headers; then from the cache.
     first = tile_url("addresses", *tile_of(*CENTRE, 16))
-    second = tile_url("addresses", *tile_of(*CENTRE, 17))
+    second_tile = tile_of(*CENTRE, 17)
+    second = tile_url("addresses", *second_tile)
     assert _get(server, first)[0] == 200
     status, tile_headers, tile = _get(server, second)
     assert status == 200
     assert tile
     assert tile_headers["content-type"] == "application/vnd.mapbox-vector-tile"
     assert tile_headers["access-control-allow-origin"] == "*"
+    # Made on a connection taken from the pool directly: the same tile as Django's path makes.
+    assert tile == tile_render(source_get("addresses"), user=AnonymousUser(), z=17, x=second_tile[2], y=second_tile[1])
     assert _get(server, second)[2] == tile
     # Pages too (whitenoise serves the collected static files only after collectstatic; a page needs none).
     assert _get(server, "/ogc/conformance?f=json")[0] == 200
+    # One request after the other, over one kept-alive connection (so one worker): the pool hands out
+    # the connection returned last, so one of them served everything and the others still show the
+    # warm-up as their last statement (psycopg's pool would have rotated through them).
+    for limit in (1, 2, 3, 4):
+        assert _get(server, f"/ogc/collections/addresses/items?limit={limit}")[0] == 200
+    used = [query for _, query in _pooled() if "ST_TileEnvelope(14, 8508, 5445)" not in query]
+    assert len(used) == 1, used
 
 
 def test_the_pool_recovers_when_postgresql_drops_its_connections(server):

@@ -11,12 +11,13 @@
 # it is still loading misses the signal; --workers-kill-timeout ends it anyway, so that a stop
 # (Ctrl-C, systemctl stop) never hangs.
 #   usage: [PORT=8000] [HOST=127.0.0.1] [WEB_CONCURRENCY=2] [THREADS=4] scripts/serve.sh [granian options]
+# (WSGI_APP: another application served the same way; the bench times its HTTP floor with one.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 THREADS=${THREADS:-4}
 export DATABASE_POOL_SIZE="${DATABASE_POOL_SIZE:-$THREADS}"
-exec "$VENV/bin/granian" --interface wsgi geoportal.wsgi:application \
+exec "$VENV/bin/granian" --interface wsgi "${WSGI_APP:-geoportal.wsgi:application}" \
     --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}" \
     --workers "${WEB_CONCURRENCY:-2}" --blocking-threads "$THREADS" \
     --respawn-failed-workers --workers-kill-timeout "${WORKERS_KILL_TIMEOUT:-10}" "$@"

@@ -58,7 +58,8 @@ def api_texts() -> dict[str, tuple[str, int]]:
     """The texts pygeoapi's API functions translate (``l10n.translate`` of a literal), with where each first occurs.
 
     Read from the installed pygeoapi's source, so an upgrade's new link titles show up. ``f'Items as {key}'``
-    is expanded for the output formats pygeoapi has (``PLUGINS['formatter']``: CSV).
+    is expanded for the output formats pygeoapi has (``PLUGINS['formatter']``: CSV), and so is the one title
+    pygeoapi leaves untranslated, ``f'This document as {key}'`` (translated by ``link_title``).
     """
     import pygeoapi
     from pygeoapi.plugin import PLUGINS
@@ -67,6 +68,10 @@ def api_texts() -> dict[str, tuple[str, int]]:
     for name in PYGEOAPI_API_MODULES:
         tree = ast.parse((Path(pygeoapi.__file__).parent / name).read_text(encoding="utf-8"))
         for node in ast.walk(tree):
+            if isinstance(node, ast.JoinedStr) and ast.unparse(node) == UNTRANSLATED_FORMAT_TITLE:
+                for key in PLUGINS["formatter"]:
+                    found.setdefault(f"This document as {key}", (f"pygeoapi/{name}", node.lineno))
+                continue
             if not (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)
@@ -83,6 +88,18 @@ def api_texts() -> dict[str, tuple[str, int]]:
                 for key in PLUGINS["formatter"]:
                     found.setdefault(f"Items as {key}", (f"pygeoapi/{name}", node.lineno))
     return found
+
+
+# The link titles pygeoapi gives the items' output formats (pygeoapi.api.itemtypes), without l10n.translate.
+UNTRANSLATED_FORMAT_TITLE = "f'This document as {key}'"
+
+
+def link_title(title: str, language: str) -> str:
+    """A link title of pygeoapi's in ``language`` (a language tag, as in Content-Language): the titles of its
+    output-format links ("This document as CSV") come untranslated; any other title is returned as it is."""
+    if not title.startswith("This document as "):
+        return title
+    return catalogue(language.replace("_", "-").split("-")[0].lower()).gettext(title)
 
 
 def pygeoapi_catalogue_use() -> None:

@@ -42,6 +42,7 @@ from ogc.crs import crs_get
 from ogc.openapi import openapi_document
 from ogc.queryables import queryables_schema
 from ogc.tiles import documents as tiles_documents
+from ogc.translations import link_title
 
 GEOJSON = "application/geo+json"
 _apis: dict[tuple, API] = {}
@@ -254,7 +255,7 @@ def _items_page(
     if status != HTTPStatus.OK:
         return headers, status, content
     data = json.loads(content)
-    data["links"] = _html_links(_links_fixed(data, state, offset=offset))
+    data["links"] = _html_links(_links_fixed(data, state, language=str(api_request.locale), offset=offset))
     # What pygeoapi adds for its template (itemtypes.get_collection_items), from the provider's definition.
     provider = api.config["resources"][collection_id]["providers"][0]
     items_path = f"{api.get_collections_url()}/{collection_id}/items"
@@ -332,17 +333,21 @@ def _features_finish(response: HttpResponse, state: RequestState, *, links: bool
         # data gives the same body and ETag, and conditional requests work (ogc.middleware).
         content.pop("timeStamp", None)
         if links:
-            content["links"] = _links_fixed(content, state, offset=offset)
+            language = response.get("Content-Language") or settings.LANGUAGE_CODE
+            content["links"] = _links_fixed(content, state, language=language, offset=offset)
         response.content = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
     return response
 
 
-def _links_fixed(content: dict, state: RequestState, *, offset: str = "0") -> list[dict]:
+def _links_fixed(content: dict, state: RequestState, *, language: str, offset: str = "0") -> list[dict]:
     """Links to items with every parameter of the request: next and prev with their own offset, the
-    document's other representations (self, alternate) with the request's (pygeoapi drops it there)."""
+    document's other representations (self, alternate) with the request's (pygeoapi drops it there),
+    and titled in the document's language (pygeoapi leaves its output formats' titles English)."""
     matched = content.get("numberMatched")
     fixed = []
     for link in content.get("links", []):
+        if "title" in link:
+            link = {**link, "title": link_title(link["title"], language)}
         parts = urlsplit(link["href"])
         if not parts.path.endswith("/items"):
             fixed.append(link)

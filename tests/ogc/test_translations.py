@@ -202,3 +202,19 @@ def test_html_pages_follow_the_current_configuration_and_host(client, city, sett
     config_invalidate()
     html = client.get(OGC, {"f": "html"}, HTTP_HOST="portal.example").content.decode()
     assert 'href="mailto:geodaten@example.de"' in html
+
+
+def test_the_items_output_format_links_are_titled_in_the_documents_language(client, city):
+    """pygeoapi titles its output formats' links ("This document as CSV") without translating them."""
+
+    def csv_titles(response) -> list[str]:
+        if response["Content-Type"].startswith("text/html"):
+            html = response.content.decode()
+            return re.findall(r'<link rel="alternate" type="text/csv[^"]*" title="([^"]*)"', html)
+        return [link["title"] for link in response.json()["links"] if link["type"].startswith("text/csv")]
+
+    items = f"{OGC}/collections/schools/items"
+    for f in ("json", "html"):
+        assert csv_titles(client.get(items, {"f": f})) == ["Dieses Dokument als CSV"], f
+        assert csv_titles(client.get(items, {"f": f, "lang": "en"})) == ["This document as CSV"], f
+        assert csv_titles(client.get(items, {"f": f}, HTTP_ACCEPT_LANGUAGE="en")) == ["This document as CSV"], f

@@ -14,8 +14,8 @@ plain anonymous GETs, so for exactly those this module makes the tile itself:
 - the response is kept in ogc.response_cache under the key Django's path would use.
 
 Everything else goes through Django: other query parameters, a session cookie, a token, conditional
-requests, unknown collections, tiles outside the tileset (their 404 explains), a data version that
-would need a query, and any variant whose headers Django has not shown yet.
+requests, unknown collections, tiles outside the tileset (their 404 explains), a data version or
+tileset limits that would need a query, and any variant whose headers Django has not shown yet.
 """
 
 from __future__ import annotations
@@ -107,7 +107,10 @@ def wsgi_tile(environ: dict) -> tuple[response_cache.Entry, Callable[[], None] |
     from ogc.tiles.views import source_limits, tile_etag, tile_key
 
     zoom, row, col = int(match["z"]), int(match["y"]), int(match["x"])
-    limits = source_limits(source).get(zoom)
+    # Limits that need the city's extent read again (every EXTENT_TTL) are found by Django: the one
+    # statement here is the tile's, on a pooled connection of its own (_render).
+    limits = source_limits(source, query=False)
+    limits = None if limits is None else limits.get(zoom)
     if limits is None or not limits.contains(row=row, col=col):
         return None
     variant = _variant(environ, source.id)

@@ -82,9 +82,13 @@ def limits_for(bbox: tuple[float, float, float, float], *, min_zoom: int, max_zo
 _extent: dict[str, object] = {"at": -math.inf, "bbox": None}
 
 
-def city_bbox() -> tuple[float, float, float, float]:
-    """The city boundary's extent in CRS84 (a fallback box before the boundary is loaded)."""
+def city_bbox(*, query: bool = True) -> tuple[float, float, float, float] | None:
+    """The city boundary's extent in CRS84 (a fallback box before the boundary is loaded).
+
+    ``query=False``: None instead of reading it again when the remembered one is missing or too old."""
     if _extent["bbox"] is None or time.monotonic() - _extent["at"] > EXTENT_TTL:
+        if not query:
+            return None
         _extent["bbox"] = _city_bbox_query()
         _extent["at"] = time.monotonic()
     return _extent["bbox"]

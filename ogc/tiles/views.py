@@ -79,8 +79,10 @@ def _tms(tms_id: str) -> None:
         raise NotFoundError(f"tile matrix set {tms_id!r} is not offered; use {TMS_ID}")
 
 
-def source_limits(source: TileSource) -> Mapping[int, Limits]:
-    return limits_for(city_bbox(), min_zoom=source.min_zoom, max_zoom=source.max_zoom)
+def source_limits(source: TileSource, *, query: bool = True) -> Mapping[int, Limits] | None:
+    """The tileset's limits per zoom level; ``query=False``: None where finding them needs a query."""
+    bbox = city_bbox(query=query)
+    return None if bbox is None else limits_for(bbox, min_zoom=source.min_zoom, max_zoom=source.max_zoom)
 
 
 @require_safe

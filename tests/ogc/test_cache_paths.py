@@ -21,6 +21,7 @@ from geoportal.wsgi import application
 from layers.models import SRID, Address
 from ogc import response_cache
 from ogc.tiles import fast as tiles_fast
+from ogc.tiles.matrix import city_bbox_forget
 from tests.factories import AddressFactory, ProviderFactory, member_of
 from tests.ogc.conftest import city_load
 from tests.ogc.test_tiles import CENTRE, tile_of, tile_url
@@ -329,6 +330,22 @@ def test_only_plain_anonymous_tile_gets_are_made_before_django(committed, sender
     assert wsgi.get(tile_url("addresses", *tile_of(*CENTRE, 15)), "f=mvt")[0] == 200
     assert wsgi.get(tile_url("addresses", *tile_of(*CENTRE, 14)), "f=mvt")[0] == 200
     assert senders.fast() == 2
+
+
+def test_tiles_whose_limits_need_a_query_are_left_to_django(committed, senders):
+    # In the server the fast path's one statement is the tile's, on a connection taken from the pool
+    # for it; the city's extent (the tileset limits) is read again by Django's path when it is stale.
+    wsgi = Wsgi()
+    wsgi.get(tile_url("addresses", *tile_of(*CENTRE, 16)))  # Django shows the headers
+    city_bbox_forget()
+    status, _, stale_body = wsgi.get(tile_url("addresses", *tile_of(*CENTRE, 17)))
+    assert (status, senders.django(), senders.fast()) == (200, 2, 0)
+    assert stale_body
+    # Django read the extent again: the next tile is made before Django, with only its own statement.
+    status, _, body = wsgi.get(tile_url("addresses", *tile_of(*CENTRE, 18)))
+    assert (status, senders.django(), senders.fast()) == (200, 2, 1)
+    assert body
+    assert wsgi.queries == 1
 
 
 def test_tiles_made_before_django_show_only_published_plans(committed, senders, tmp_path):

@@ -34,7 +34,7 @@ def committed(transactional_db, own_tile_cache):
     city_load()
     addresses = [AddressFactory(geom=Point(CENTRE[0] + 7 * i, CENTRE[1], srid=SRID)) for i in range(5)]
     response_cache.clear()
-    assert data_version.watcher_wait(), "the watcher did not connect"
+    assert data_version.watcher_wait(timeout=30), "the watcher did not connect"
     watcher_caught_up()
     yield addresses
     response_cache.clear()
@@ -84,14 +84,14 @@ def watcher_caught_up() -> None:
         tables = [row[0] for row in cursor.fetchall()]
         cursor.execute("SELECT version FROM data_version WHERE table_name = ANY(%s) ORDER BY table_name", [tables])
         exact = tuple(row[0] for row in cursor.fetchall())
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 15
     while (data_version.data_versions(tables=tables, query=False) or ())[:-1] != exact:
         assert time.monotonic() < deadline, "the watcher never caught up with the committed versions"
         time.sleep(0.01)
 
 
 def wait_for_new_versions(tables: list[str], before: tuple) -> tuple:
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 15
     while (now := data_version.data_versions(tables=tables, query=False)) == before:
         assert time.monotonic() < deadline, "the watcher never saw the commit"
         time.sleep(0.01)
@@ -216,7 +216,7 @@ def test_without_its_connection_the_watcher_falls_back_to_queries_and_reconnects
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE application_name = 'geoportal data version watcher' AND datname = current_database()"
         )
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 15
     while data_version.data_versions(tables=tables, query=False) is not None:
         assert time.monotonic() < deadline
         time.sleep(0.01)
@@ -226,7 +226,7 @@ def test_without_its_connection_the_watcher_falls_back_to_queries_and_reconnects
         versions = data_version.data_versions(tables=tables)
     assert versions is not None
     assert len(context.captured_queries) == 1
-    assert data_version.watcher_wait(timeout=10)
+    assert data_version.watcher_wait(timeout=30)
     assert data_version.data_versions(tables=tables, query=False) == versions
 
 

@@ -23,13 +23,14 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.gis.geos import Point
 from django.db import connection
+from django.utils import timezone
 
 from layers.models import SRID
 from ogc.tiles.render import tile_render
 from ogc.tiles.sources import source_get
-from tests.factories import AddressFactory
+from tests.factories import AddressFactory, PlanAreaFactory, PlanVersionFactory, ProviderFactory, square
 from tests.ogc.conftest import city_load
-from tests.ogc.test_tiles import CENTRE, tile_of, tile_url
+from tests.ogc.test_tiles import CENTRE, decode, tile_of, tile_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -177,6 +178,21 @@ def test_workers_boot_with_warmed_pools_and_serve_over_kept_alive_connections(se
         assert _get(server, f"/ogc/collections/addresses/items?limit={limit}")[0] == 200
     used = [query for _, query in _pooled() if "ST_TileEnvelope(14, 8508, 5445)" not in query]
     assert len(used) == 1, used
+
+
+def test_the_servers_anonymous_tiles_show_only_published_plans(server, tmp_path):
+    provider = ProviderFactory()
+    published = PlanVersionFactory(provider=provider, number=1, published_at=timezone.now())
+    PlanAreaFactory(version=published, key="a", name="Veröffentlicht", stage="planned")
+    unpublished = PlanVersionFactory(provider=provider, number=2)
+    around = square(CENTRE[0] - 100, CENTRE[1] - 100, CENTRE[0] + 100, CENTRE[1] + 100)
+    PlanAreaFactory(version=unpublished, key="a", name="Geheim", geom=around)
+    assert _get(server, tile_url("rollout-areas", *tile_of(*CENTRE, 13)))[0] == 200  # through Django
+    for zoom in (14, 15):  # made before Django, on a connection straight from the pool
+        z, row, col = tile_of(*CENTRE, zoom)
+        status, _, body = _get(server, tile_url("rollout-areas", z, row, col))
+        assert status == 200
+        assert list(decode(body, z, row, col, tmp_path)["name"]) == ["Veröffentlicht"]
 
 
 def test_the_pool_recovers_when_postgresql_drops_its_connections(server):

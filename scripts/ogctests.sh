@@ -37,7 +37,7 @@ printf '[pytest]\n' > "$OGC_VENV/pytest.ini"
 "$VENV/bin/python" manage.py migrate --noinput -v 0
 "$VENV/bin/python" manage.py load_city
 PORT=$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-# As scripts/run.sh serve. ogctests gives each request 5 s; a fresh worker needs about as long to
+# As `make run` serves the site (scripts/serve.sh). ogctests gives each request 5 s; a fresh worker needs about as long to
 # import the URLconf (pygeoapi, geopandas, ...), which geoportal/wsgi.py does while the worker boots:
 # wait until the site answers.
 PORT=$PORT WEB_CONCURRENCY=2 VENV=$VENV bash scripts/serve.sh --log-level warning &

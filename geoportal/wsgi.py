@@ -1,4 +1,4 @@
-"""WSGI entry point for the server (granian, scripts/run.sh serve; runserver).
+"""WSGI entry point for the server (granian, scripts/serve.sh; runserver).
 
 Plain anonymous GETs of cached OGC responses (features, queryables, vector tiles) are answered here,
 before Django builds a request: ogc.response_cache decides from the environ alone, without the
@@ -9,7 +9,9 @@ GETs of tiles that are not cached yet are made here too (ogc/tiles/fast.py).
 import logging
 import os
 
+import psycopg
 from django.core.wsgi import get_wsgi_application
+from django.db import DatabaseError
 from django.urls import get_resolver
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geoportal.settings")
@@ -51,6 +53,11 @@ def application(environ, start_response):
         entry = wsgi_hit(environ)
         if entry is None and (made := wsgi_tile(environ)) is not None:
             entry, after = made
+    except (DatabaseError, psycopg.Error) as error:
+        # The database is down or restarting (the pool's connections broken, none to be had): a line, not
+        # a traceback per tile. Django answers, with its own error if the database is still gone.
+        logger.warning("tile before Django: database unavailable (%s); answering through Django", error)
+        entry = after = None
     except Exception:
         logger.exception("answering before Django failed; answering through Django")
         entry = after = None

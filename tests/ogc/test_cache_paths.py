@@ -6,10 +6,12 @@ the server runs."""
 from __future__ import annotations
 
 import io
+import logging
 import sys
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.contrib.gis.geos import Point
 from django.db import connection
@@ -394,3 +396,22 @@ def test_slow_tiles_made_before_django_are_shared_with_the_other_workers(committ
     shared_cache_flush()
     assert senders.fast() == 2
     assert len(list(Path(shared_cache()._dir).glob("*.bin"))) == 1
+
+
+def test_a_database_failure_before_django_is_one_warning_and_django_answers(committed, senders, monkeypatch, caplog):
+    # As when PostgreSQL restarts under a running server: the pooled connection the tile takes is broken.
+    wsgi = Wsgi()
+    wsgi.get(tile_url("addresses", *tile_of(*CENTRE, 16)))  # Django shows the headers
+
+    def broken(*args, **kwargs):
+        raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(tiles_fast, "tile_render", broken)
+    with caplog.at_level(logging.WARNING, logger="geoportal.wsgi"):
+        status, _, body = wsgi.get(tile_url("addresses", *tile_of(*CENTRE, 17)))
+    assert (status, senders.django()) == (200, 2)  # Django made it (its own connection works here)
+    assert body
+    [record] = [r for r in caplog.records if r.name == "geoportal.wsgi"]
+    assert record.levelno == logging.WARNING
+    assert record.exc_info is None
+    assert "database unavailable (server closed the connection unexpectedly)" in record.getMessage()

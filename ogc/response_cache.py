@@ -114,12 +114,20 @@ def key_for_meta(meta: dict, *, query: bool = True) -> str | None:
     config_version = config_get()[0] if query else config_version_fresh()
     if config_version is None:
         return None
-    request = "|".join(str(meta.get(name, "")) for name in VARY_META)
-    return f"{request}|{language_cookie(meta)}|{config_version}|{versions}"
+    return f"{request_variant(meta)}|{config_version}|{versions}"
 
 
-def language_cookie(meta: dict) -> str:
-    """The language cookie's value ('' without one): LocaleMiddleware's choice depends on it."""
+_VARY_META_BUT_PATH = tuple(name for name in VARY_META if name != "PATH_INFO")
+
+
+def request_variant(meta: dict, *, path: bool = True) -> str:
+    """What a response may differ by besides the data: the request's VARY_META values (the path among
+    them unless ``path`` is False) and the language cookie, which LocaleMiddleware's choice depends on."""
+    names = VARY_META if path else _VARY_META_BUT_PATH
+    return "|".join([*(str(meta.get(name, "")) for name in names), _language_cookie(meta)])
+
+
+def _language_cookie(meta: dict) -> str:
     if "HTTP_COOKIE" in meta and settings.LANGUAGE_COOKIE_NAME in meta["HTTP_COOKIE"]:
         return parse_cookie(meta["HTTP_COOKIE"]).get(settings.LANGUAGE_COOKIE_NAME, "")
     return ""

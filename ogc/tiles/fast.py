@@ -59,8 +59,7 @@ MAX_TEMPLATES = 256
 def _variant(meta: dict, collection_id: str) -> str:
     """What a tile response's headers may depend on besides the tile and the status: the request's variant
     (as in ogc.response_cache's key, minus the path) and the collection."""
-    parts = [str(meta.get(name, "")) for name in response_cache.VARY_META if name != "PATH_INFO"]
-    return "|".join([*parts, response_cache.language_cookie(meta), collection_id])
+    return f"{response_cache.request_variant(meta, path=False)}|{collection_id}"
 
 
 def learn(meta: dict, response: HttpResponse) -> None:

@@ -64,6 +64,10 @@ def application(environ, start_response):
     if entry is None:
         return django_application(environ, start_response)
     start_response(entry.wsgi_status(), entry.headers)
+    if after is None:
+        # A list: granian sends its bytes in one piece; any other iterable it iterates through Python
+        # (~30-40 µs more a response, measured with wrk against a WSGI app that returns only bytes).
+        return [entry.content]
     return _Body(entry.content, after)
 
 

@@ -264,11 +264,10 @@ def tile(request: HttpRequest, collection_id: str, tms_id: str, z: str, y: str, 
     if etag in _if_none_match(request):
         response = HttpResponse(status=HTTPStatus.NOT_MODIFIED)
     else:
-        content = shared_cache().get(key)
+        cached = shared_cache().get(key)
+        content = cached if cached is not None else tile_render(source, user=request.user, z=zoom, x=col, y=row)
         status = HTTPStatus.OK if content else HTTPStatus.NO_CONTENT
-        if content is None:
-            content = tile_render(source, user=request.user, z=zoom, x=col, y=row)
-            status = HTTPStatus.OK if content else HTTPStatus.NO_CONTENT
+        if cached is None:  # made now: to the shared cache once sent
             response = _TileResponse(content, content_type=MVT, status=status, cache_key=key)
         else:
             response = HttpResponse(content, content_type=MVT, status=status)

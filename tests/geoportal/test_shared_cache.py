@@ -1,4 +1,4 @@
-"""geoportal.cache.SharedFileCache: Django's file cache, uncompressed, culled now and then, misses without raising."""
+"""geoportal.cache.SharedFileCache on its own: misses, hits, expiry, uncompressed files, keys of any characters."""
 
 import time
 

@@ -312,6 +312,12 @@ def http_get(url: str, *, timeout: float = 60) -> tuple[int, bytes, float]:
 # -- servers ------------------------------------------------------------------------------------------------
 
 
+def _serve(env: dict[str, str], log, *options: str) -> subprocess.Popen:
+    """scripts/serve.sh, as `make run` serves the site, with ``env`` and granian ``options``; output to ``log``."""
+    command = ["bash", str(ROOT / "scripts" / "serve.sh"), *options]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
 def _wait_up(url: str, proc: subprocess.Popen, what: str) -> None:
     for _ in range(300):
         if proc.poll() is not None:
@@ -368,13 +374,7 @@ def servers(db: Db, env: dict):
     procs = []
     try:
         with (VAR / "ours.log").open("w") as ours_log, (VAR / "pygeoapi.log").open("w") as py_log:
-            ours = subprocess.Popen(
-                ["bash", str(ROOT / "scripts" / "serve.sh")],
-                cwd=ROOT,
-                env=ours_env,
-                stdout=ours_log,
-                stderr=subprocess.STDOUT,
-            )
+            ours = _serve(ours_env, ours_log)
             procs.append(ours)
             py = subprocess.Popen(
                 [*gunicorn, "pygeoapi.flask_app:APP", "--bind", f"127.0.0.1:{PYGEOAPI_PORT}"]
@@ -550,10 +550,8 @@ def http_floor(size: int, count: int) -> dict:
     ``wrk_ms``: the same measured by wrk over one connection, a check on the client."""
     env = {**os.environ, "PORT": str(FLOOR_PORT), "WEB_CONCURRENCY": str(WORKERS), "THREADS": "4"}
     env.update(VENV=str(Path(sys.prefix)), WSGI_APP="floor_app:application", DATABASE_POOL_SIZE="0")
-    command = ["bash", str(ROOT / "scripts" / "serve.sh"), "--log-level", "warning"]
-    command += ["--working-dir", str(ROOT / "bench")]
     with (VAR / "floor.log").open("w") as log:
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = _serve(env, log, "--log-level", "warning", "--working-dir", str(ROOT / "bench"))
         try:
             _wait_up(f"http://127.0.0.1:{FLOOR_PORT}/?n=1", proc, "the floor app")
             client = KeepAlive("127.0.0.1", FLOOR_PORT)

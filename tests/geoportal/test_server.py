@@ -80,11 +80,8 @@ def server(transactional_db, tmp_path):
     for i in range(5):
         AddressFactory(geom=Point(CENTRE[0] + 7 * i, CENTRE[1], srid=SRID))
     port = _free_port()
-    env = _server_env(port, tmp_path)
-    command = ["bash", str(ROOT / "scripts" / "serve.sh"), "--log-level", "warning"]
     log = (tmp_path / "server.log").open("w")
-    # A session of its own, so that teardown can stop the workers too if the server hangs on the way out.
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    process = _serve(_server_env(port, tmp_path), log, "--log-level", "warning")
     client = None
     try:
         _wait_until_ready(process, port, tmp_path / "server.log")
@@ -102,6 +99,13 @@ def server(transactional_db, tmp_path):
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                 " WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
+
+
+def _serve(env: dict[str, str], log, *options: str) -> subprocess.Popen:
+    """scripts/serve.sh with ``env`` and granian ``options``, its output to ``log``; in a session of its own,
+    so that the workers can be stopped too if the server hangs on the way out."""
+    command = ["bash", str(ROOT / "scripts" / "serve.sh"), *options]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def _listening(port: int) -> bool:
@@ -220,14 +224,7 @@ def test_a_server_stopped_while_its_workers_boot_ends_instead_of_hanging(transac
     # WORKERS_KILL_TIMEOUT seconds, so that Ctrl-C or `systemctl stop` right after a start never hangs.
     env = {**_server_env(_free_port(), tmp_path), "WORKERS_KILL_TIMEOUT": "2"}
     with (tmp_path / "server.log").open("w") as log:
-        process = subprocess.Popen(
-            ["bash", str(ROOT / "scripts" / "serve.sh")],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        process = _serve(env, log)
         try:
             deadline = time.monotonic() + 30
             while "Spawning worker-2" not in (tmp_path / "server.log").read_text():

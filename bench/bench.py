@@ -569,16 +569,21 @@ def http_floor(size: int, count: int) -> dict:
 
 
 TILE_ROUNDS = 3
-# The raw statement's settings tried: PostgreSQL's defaults and the site's (serial plan, no JIT).
-RAW_SETTINGS = (("DEFAULT", "DEFAULT"), ("0", "DEFAULT"), ("DEFAULT", "off"), ("0", "off"))
+# The raw statement's settings tried: PostgreSQL's defaults and the site's (serial plan, no JIT), each
+# with the result as text (psql's, pgbench's and a client's default) and as binary (the site's).
+RAW_SETTINGS = tuple(
+    (parallel, jit, binary)
+    for parallel, jit in (("DEFAULT", "DEFAULT"), ("0", "DEFAULT"), ("DEFAULT", "off"), ("0", "off"))
+    for binary in (False, True)
+)
 
 
-def _raw_pass(conn, tiles: list[tuple[int, int, int]]) -> float:
+def _raw_pass(conn, tiles: list[tuple[int, int, int]], *, binary: bool) -> float:
     """Mean seconds of the hand-written statement over ``tiles``, one after the other."""
     times = []
     for x, y, _ in tiles:
         start = time.monotonic()
-        conn.execute(_tile_sql(TILE_ZOOM, x, y)).fetchone()
+        conn.execute(_tile_sql(TILE_ZOOM, x, y), binary=binary).fetchone()
         times.append(time.monotonic() - start)
     return statistics.mean(times)
 
@@ -618,24 +623,27 @@ def tiles_run(db: Db) -> dict:
                 GROUP BY x, y ORDER BY count(*) DESC, x, y"""
         ).fetchall()
         dense, measured = tiles[0], tiles[1:]
-        # The hand-written statement gets the best of PostgreSQL's defaults and the site's settings, a serial
-        # plan (ogc/tiles/render.py) and no JIT (geoportal/settings.py): by default the planner spreads
-        # ST_AsMVTGeom over parallel workers with a sequential scan, and at 1,000,000 addresses JIT
-        # compiles each tile's plan (~40 ms). Our densest tile is compared with one made the site's way
-        # (a parallel plan reads the rows in another order).
+        # The hand-written statement gets the best of PostgreSQL's defaults and the site's settings, serial
+        # plans and no JIT (geoportal/settings.py), and of text and binary results (the site's fast tiles
+        # come back as binary): by default the planner spreads ST_AsMVTGeom over parallel workers with a
+        # sequential scan, and at 1,000,000 addresses JIT compiles each tile's plan (~40 ms). Our densest
+        # tile is compared with one made the site's way (a parallel plan reads the rows in another order).
         conn.execute("SET max_parallel_workers_per_gather = 0")
         conn.execute("SET jit = off")
         dense_raw = bytes(conn.execute(_tile_sql(z, dense[0], dense[1])).fetchone()[0])
         tried = {}
-        for parallel, jit in RAW_SETTINGS:
+        for parallel, jit, binary in RAW_SETTINGS:
             conn.execute(f"SET max_parallel_workers_per_gather = {parallel}")
             conn.execute(f"SET jit = {jit}")
-            tried[parallel, jit] = _raw_pass(conn, measured)
-        parallel, jit = min(tried, key=tried.get)
+            tried[parallel, jit, binary] = _raw_pass(conn, measured, binary=binary)
+        parallel, jit, binary = min(tried, key=tried.get)
         conn.execute(f"SET max_parallel_workers_per_gather = {parallel}")
         conn.execute(f"SET jit = {jit}")
         conn.commit()
-        result: dict = {"tiles": len(tiles), "raw_settings": f"max_parallel_workers_per_gather={parallel}, jit={jit}"}
+        result: dict = {
+            "tiles": len(tiles),
+            "raw_settings": f"max_parallel_workers_per_gather={parallel}, jit={jit}, {'binary' if binary else 'text'}",
+        }
         path = "/ogc/collections/addresses/tiles/WebMercatorQuad/{z}/{y}/{x}?f=mvt"
         probe = path.format(z=z, x=dense[0], y=dense[1])
         client = KeepAlive("127.0.0.1", OURS_PORT)
@@ -645,7 +653,7 @@ def tiles_run(db: Db) -> dict:
         for round_ in range(TILE_ROUNDS if status == 200 else 0):
             if round_:
                 _tiles_invalidate(conn, client, probe)
-            raw.append(_raw_pass(conn, measured))
+            raw.append(_raw_pass(conn, measured, binary=binary))
             # One after the other over one connection (one worker), as a map client loads them.
             uncached.append(statistics.mean(client.get(path.format(z=z, x=x, y=y))[2] for x, y, _ in measured))
             again = [client.get(path.format(z=z, x=x, y=y)) for x, y, _ in measured]
@@ -664,7 +672,7 @@ def tiles_run(db: Db) -> dict:
         result["floor_ms"], result["floor_wrk_ms"] = floor["ms"], floor["wrk_ms"]
         result["ours_rps"] = wrk(f"http://127.0.0.1:{OURS_PORT}{probe}")["rps"]
     else:
-        result["raw_ms"] = 1000 * tried[parallel, jit]
+        result["raw_ms"] = 1000 * tried[parallel, jit, binary]
         result["ours_note"] = f"HTTP {status}"
     py = f"http://127.0.0.1:{PYGEOAPI_PORT}/collections/addresses/tiles/WebMercatorQuad/{z}/{dense[1]}/{dense[0]}?f=mvt"
     status, _, seconds = http_get(py, timeout=30)

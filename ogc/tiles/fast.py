@@ -27,6 +27,7 @@ from collections.abc import Callable
 from functools import partial
 from http import HTTPStatus
 
+import psycopg
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core import signals
@@ -39,7 +40,7 @@ from geoportal.cache import shared_cache, shared_cache_set_soon
 from geoportal.data_version import data_versions
 from ogc import response_cache
 from ogc.tiles.matrix import TMS_ID
-from ogc.tiles.render import tile_render
+from ogc.tiles.render import tile_render, tile_sql
 from ogc.tiles.sources import source_get
 
 TILE_PATH = re.compile(
@@ -164,9 +165,17 @@ def _render(source, environ: dict, *, z: int, x: int, y: int) -> bytes:
             signals.request_finished.send(sender=__name__)
     # In the server: a connection straight from the pool for this one statement. Django's handling
     # around it (checkout, session checks, return through its signals) cost ~0.15 ms a tile. The
-    # pool's connections are set up by Django (time zone, autocommit, its client-side cursor).
-    with pool.connection() as conn, conn.cursor() as cursor:
-        return tile_render(source, user=_ANONYMOUS, z=z, x=x, y=y, cursor=cursor)
+    # pool's connections are set up by Django (time zone, autocommit, serial plans). Not Django's
+    # client-side cursor: the parameters are bound by the server and the tile comes back as binary,
+    # not as hex text twice its size that both ends then encode and decode (~0.03-0.05 ms a tile).
+    sql, params = tile_sql(source, user=_ANONYMOUS, z=z, x=x, y=y)
+    with pool.connection() as conn:
+        cursor = psycopg.Cursor(conn)
+        try:
+            row = cursor.execute(sql, params, binary=True).fetchone()
+        finally:
+            cursor.close()
+    return row[0] if row and row[0] is not None else b""
 
 
 def _first_seen(environ: dict, full_path: str, etag: str) -> int:

@@ -119,27 +119,14 @@ def _compile(source: TileSource, *, user, z: int, x: int, y: int) -> tuple[str, 
     return sql, [source.id, *params]
 
 
-# ST_AsMVTGeom is costed high, so the planner splits the work over parallel workers and, as
-# GiST scans cannot run in parallel, picks a parallel sequential scan: ~27 ms for a z14 address
-# tile against 1.2 ms with the index (35,000 addresses). Tiles get serial plans; SET LOCAL in the
-# same simple query lasts for that implicit transaction only and costs no extra round trip.
-_SERIAL = "SET LOCAL max_parallel_workers_per_gather = 0; "
-
-
-def tile_render(source: TileSource, *, user, z: int, x: int, y: int, cursor=None) -> bytes:
+def tile_render(source: TileSource, *, user, z: int, x: int, y: int) -> bytes:
     """The Mapbox Vector Tile (one layer named after the collection); empty bytes when nothing is there.
 
-    ``cursor``: a cursor of a connection taken from the pool directly (ogc.tiles.fast); by default
-    Django's connection."""
+    On Django's connection, which plans it serially like every statement of the site (settings: the
+    connections' ``max_parallel_workers_per_gather``). ogc.tiles.fast runs the same statement on a pooled
+    connection of its own."""
     sql, params = tile_sql(source, user=user, z=z, x=x, y=y)
-    if cursor is None:
-        with connection.cursor() as django_cursor:
-            return _fetch(django_cursor, sql, params)
-    return _fetch(cursor, sql, params)
-
-
-def _fetch(cursor, sql: str, params: list) -> bytes:
-    cursor.execute(_SERIAL + sql, params)
-    cursor.nextset()
-    row = cursor.fetchone()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
     return bytes(row[0]) if row and row[0] is not None else b""

@@ -409,6 +409,25 @@ def test_tile_sql_is_one_statement_that_can_use_the_gist_index(city_sized, colle
     assert re.search(r"Index Cond: \(\(?(layers_address\.)?geom && ", plan), plan
 
 
+def test_tile_statements_get_serial_plans_on_the_sites_connections(city_sized):
+    # With parallel query as cheap as it gets, the planner would spread a tile over parallel workers, with a
+    # parallel sequential scan (GiST scans cannot run in parallel): ~27 ms at city size against 1.2 ms. The
+    # site's connections allow no parallel workers (settings), so the tile statement needs no SET of its own.
+    sql, params = tile_sql(SOURCES["addresses"], user=AnonymousUser(), z=16, x=34020, y=21820)
+    with connection.cursor() as cursor:
+        for name in ("parallel_setup_cost", "parallel_tuple_cost", "min_parallel_table_scan_size"):
+            cursor.execute(f"SET LOCAL {name} = 0")
+        cursor.execute("EXPLAIN " + sql, params)
+        serial = "\n".join(row[0] for row in cursor.fetchall())
+        # The control: the same statement where parallel workers are allowed.
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 2")
+        cursor.execute("EXPLAIN " + sql, params)
+        allowed = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Gather" in allowed, allowed
+    assert "Gather" not in serial, serial
+    assert "Parallel" not in serial, serial
+
+
 # -- a real client ----------------------------------------------------------------------------
 
 

@@ -3,7 +3,9 @@
 A value derived from some tables (a count, a response, a tile) may be cached under the tables' versions:
 any write to one of them gives it a new version, committed or not, and a version is never reused.
 The ``(epoch)`` row is random per database, so keys made under a dropped and re-created database
-(whose sequence starts again) never meet keys of the old one in a persistent cache.
+(whose sequence starts again) never meet keys of the old one in a persistent cache. Each row also
+keeps when its table last changed (layers/migrations/0004_data_version_changed_at.py): the
+Last-Modified of what is made from it, the same in every process (``data_state``).
 
 Where the versions come from:
 
@@ -44,22 +46,37 @@ def data_versions(*, tables: list[str], query: bool = True) -> tuple[int, ...] |
     None when any of them is not watched (then do not cache), and with ``query=False`` also when
     the answer would need a query (the caller then takes its slow path).
     """
+    state = data_state(tables=tables, query=query)
+    return None if state is None else state[0]
+
+
+def data_state(*, tables: list[str], query: bool = True) -> tuple[tuple[int, ...], int] | None:
+    """``data_versions(tables)`` and when the last of ``tables`` changed (whole seconds since the epoch,
+    for Last-Modified), read together. None as for ``data_versions``."""
     wanted = sorted(set(tables))
     found = None
     if not connection.in_atomic_block:
-        found = _watcher().versions()
+        found = _watcher().state()
     if found is None:
         if not query:
             return None
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT table_name, version FROM data_version WHERE table_name = ANY(%s)", [[*wanted, EPOCH]]
+                "SELECT table_name, version, extract(epoch FROM changed_at) FROM data_version"
+                " WHERE table_name = ANY(%s)",
+                [[*wanted, EPOCH]],
             )
-            found = dict(cursor.fetchall())
+            found = _state(cursor.fetchall())
+    versions, changed = found
     try:
-        return (*(found[t] for t in wanted), found[EPOCH])
+        return (*(versions[t] for t in wanted), versions[EPOCH]), max((changed[t] for t in wanted), default=0)
     except KeyError:
         return None
+
+
+def _state(rows: list[tuple]) -> tuple[dict[str, int], dict[str, int]]:
+    """(versions, change times in whole seconds) by table, from rows of (table_name, version, epoch of changed_at)."""
+    return {name: version for name, version, _ in rows}, {name: int(changed) for name, _, changed in rows}
 
 
 def tables_in_sql(sql: str) -> list[str]:
@@ -79,13 +96,18 @@ class _Watcher:
         self.pid = os.getpid()
         self.database = database
         self._params = params
-        self._versions: dict[str, int] | None = None
+        # Versions and change times, replaced as one: a reader sees both of the same read.
+        self._state: tuple[dict[str, int], dict[str, int]] | None = None
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="data-version-watcher", daemon=True)
         self._thread.start()
 
     def versions(self) -> dict[str, int] | None:
-        return self._versions
+        state = self._state
+        return None if state is None else state[0]
+
+    def state(self) -> tuple[dict[str, int], dict[str, int]] | None:
+        return self._state
 
     def stop(self) -> None:
         """Ends the thread within about a second (its wait for notifications times out every second)."""
@@ -113,16 +135,18 @@ class _Watcher:
                                 pass
                             self._read(conn)
             except Exception as error:  # noqa: BLE001 - any failure: fall back to queries, then reconnect
-                self._versions = None
+                self._state = None
                 lost = True
                 if self._stopping.is_set():
                     break
                 logger.warning("data version watcher lost its connection (%s); retrying", error)
                 self._stopping.wait(RECONNECT_SECONDS)
-        self._versions = None
+        self._state = None
 
     def _read(self, conn: psycopg.Connection) -> None:
-        self._versions = dict(conn.execute("SELECT table_name, version FROM data_version").fetchall())
+        self._state = _state(
+            conn.execute("SELECT table_name, version, extract(epoch FROM changed_at) FROM data_version").fetchall()
+        )
 
 
 def _pool_check() -> None:

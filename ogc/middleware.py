@@ -10,10 +10,12 @@ sits with the caching rules it must agree with.
 - Caching: responses depend on the logged-in user (rollout data before
   publication), so they carry ``Vary: Cookie``; for a logged-in user they are
   ``private``. All are ``no-cache``: caches revalidate, which the ETag makes cheap.
-- ETag: a strong hash of the body. Last-Modified: when this server first
-  produced the current body for this URL (kept in the cache, per process with
-  the default local-memory cache, shared with CACHE_URL); a changed body gets a
-  later second than the one before, so If-Modified-Since never hides a change.
+- ETag: a strong hash of the body, unless the view knows its version (tiles).
+  Last-Modified: a view's own where it knows when its data changed (tiles: the
+  same in every worker); otherwise when this server first produced the current
+  body for this URL (kept in the cache, per process with the default
+  local-memory cache, shared with CACHE_URL), a changed body getting a later
+  second than the one before.
 - Anonymous feature responses are answered from ``ogc.response_cache`` when they can be.
 """
 
@@ -25,7 +27,7 @@ import time
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers, set_response_etag
-from django.utils.http import http_date
+from django.utils.http import http_date, parse_http_date_safe
 
 from ogc import response_cache
 from ogc.tiles import fast as tiles_fast
@@ -109,8 +111,11 @@ def _cacheable(request: HttpRequest, response: HttpResponse) -> HttpResponse:
         # Views that know their version (tiles: the hashed cache key) keep their ETag; a 304 then needs
         # neither the tile nor a hash of it.
         set_response_etag(response)
-    seen = _first_seen(request, response["ETag"])
-    response["Last-Modified"] = http_date(seen)
+    # Likewise Last-Modified: tiles know when their data changed.
+    seen = parse_http_date_safe(response.get("Last-Modified", ""))
+    if seen is None:
+        seen = _first_seen(request, response["ETag"])
+        response["Last-Modified"] = http_date(seen)
     if request.method == "HEAD":
         response["Content-Length"] = str(len(response.content))
     conditional = get_conditional_response(request, etag=response["ETag"], last_modified=seen, response=response)

@@ -33,11 +33,9 @@ from django.contrib.auth.models import AnonymousUser
 from django.core import signals
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpResponse
-from django.utils.encoding import escape_uri_path
-from django.utils.http import http_date
 
 from geoportal.cache import shared_cache, shared_cache_set_soon
-from geoportal.data_version import data_versions
+from geoportal.data_version import data_state
 from ogc import response_cache
 from ogc.tiles.matrix import TMS_ID
 from ogc.tiles.render import tile_render, tile_sql
@@ -104,7 +102,7 @@ def wsgi_tile(environ: dict) -> tuple[response_cache.Entry, Callable[[], None] |
     if source is None:
         return None
     # Imported here: the views module imports this one's neighbours, and the limits are the view's.
-    from ogc.tiles.views import source_limits, tile_etag, tile_key
+    from ogc.tiles.views import source_limits, tile_etag, tile_key, tile_last_modified
 
     zoom, row, col = int(match["z"]), int(match["y"]), int(match["x"])
     # Limits that need the city's extent read again (every EXTENT_TTL) are found by Django: the one
@@ -117,9 +115,10 @@ def wsgi_tile(environ: dict) -> tuple[response_cache.Entry, Callable[[], None] |
     if (variant, HTTPStatus.OK) not in _templates and (variant, HTTPStatus.NO_CONTENT) not in _templates:
         return None  # Django has not shown the headers of this variant yet
     cache_key = response_cache.key_once(environ, query=False)
-    versions = data_versions(tables=response_cache.tables_read(source.id, "tiles") or [], query=False)
-    if cache_key is None or versions is None:
+    state = data_state(tables=response_cache.tables_read(source.id, "tiles") or [], query=False)
+    if cache_key is None or state is None:
         return None
+    versions, changed = state
     key = tile_key(source, versions, source.audience_key(user=_ANONYMOUS), zoom, col, row)
     content = shared_cache().get(key)
     rendered = content is None
@@ -137,10 +136,7 @@ def wsgi_tile(environ: dict) -> tuple[response_cache.Entry, Callable[[], None] |
     etag = tile_etag(key)
     headers = [*headers, ("ETag", etag)]
     if "last-modified" in present:
-        path = escape_uri_path(environ.get("SCRIPT_NAME", "") + environ["PATH_INFO"])
-        full_path = f"{path}?{environ['QUERY_STRING']}" if environ.get("QUERY_STRING") else path
-        seen = _first_seen(environ, full_path, etag)
-        headers.append(("Last-Modified", http_date(seen)))
+        headers.append(("Last-Modified", tile_last_modified(changed)))
     if "content-length" in present:
         headers.append(("Content-Length", str(len(content))))
     entry = response_cache.Entry(status, headers, content)
@@ -176,15 +172,3 @@ def _render(source, environ: dict, *, z: int, x: int, y: int) -> bytes:
         finally:
             cursor.close()
     return row[0] if row and row[0] is not None else b""
-
-
-def _first_seen(environ: dict, full_path: str, etag: str) -> int:
-    from ogc.middleware import first_seen
-
-    return first_seen(
-        full_path=full_path,
-        accept=environ.get("HTTP_ACCEPT", ""),
-        accept_language=environ.get("HTTP_ACCEPT_LANGUAGE", ""),
-        user_pk="",
-        etag=etag,
-    )

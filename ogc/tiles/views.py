@@ -17,14 +17,16 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping
+from functools import lru_cache
 from http import HTTPStatus
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 
 from geoportal.cache import shared_cache, shared_cache_set_soon
-from geoportal.data_version import data_versions
+from geoportal.data_version import data_state
 from geoportal.errors import GeoportalError, InvalidInputError, NotFoundError
 from ogc import params
 from ogc.config import base_url
@@ -256,9 +258,10 @@ def tile(request: HttpRequest, collection_id: str, tms_id: str, z: str, y: str, 
     except GeoportalError as error:
         return _error(error)
     audience = source.audience_key(user=request.user)
-    versions = data_versions(tables=tables_read(source.id, "tiles"))
-    if versions is None:
+    state = data_state(tables=tables_read(source.id, "tiles"))
+    if state is None:
         raise RuntimeError(f"tiles of {source.id} read a table without data version trigger")
+    versions, changed = state
     key = tile_key(source, versions, audience, zoom, col, row)
     etag = tile_etag(key)
     if etag in _if_none_match(request):
@@ -274,6 +277,7 @@ def tile(request: HttpRequest, collection_id: str, tms_id: str, z: str, y: str, 
         if not content:
             del response["Content-Type"]
     response["ETag"] = etag
+    response["Last-Modified"] = tile_last_modified(changed)
     public = audience == "public"
     response["Cache-Control"] = f"public, max-age={settings.TILE_MAX_AGE}" if public else "private, no-cache"
     return response
@@ -282,6 +286,13 @@ def tile(request: HttpRequest, collection_id: str, tms_id: str, z: str, y: str, 
 def tile_key(source: TileSource, versions: tuple[int, ...], audience: str, zoom: int, col: int, row: int) -> str:
     """The tile's shared-cache key: what it was made from (data versions) and for whom (audience)."""
     return f"tile:{source.id}:{'.'.join(map(str, versions))}:{audience}:{zoom}/{col}/{row}"
+
+
+@lru_cache(maxsize=16)
+def tile_last_modified(changed: int) -> str:
+    """Last-Modified of a tile: when the data it is made from last changed (geoportal/data_version.py), the same
+    in every worker; formatting it once per change."""
+    return http_date(changed)
 
 
 def tile_etag(key: str) -> str:

@@ -14,8 +14,10 @@ from pathlib import Path
 import psycopg
 import pytest
 from django.contrib.gis.geos import Point
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.http import parse_http_date
 
 from geoportal import data_version
 from geoportal.cache import shared_cache
@@ -180,6 +182,42 @@ def test_cached_tiles_cost_no_query_and_revalidate_with_304(committed):
     assert wsgi.get(empty_tile)[0] == 204
     assert wsgi.get(empty_tile)[0] == 204
     assert wsgi.queries == 0
+
+
+def test_a_tiles_last_modified_is_when_its_data_changed_in_every_worker(committed, senders):
+    wsgi = Wsgi()
+    tables = ["layers_address"]
+    url = tile_url("addresses", *tile_of(*CENTRE, 16))
+    before = data_version.data_versions(tables=tables, query=False)
+    written = time.time()
+    Address.objects.filter(pk=committed[0].pk).update(homes=7)
+    wait_for_new_versions(tables, before)
+    status, headers, _ = wsgi.get(url)
+    assert status == 200
+    modified = parse_http_date(headers["Last-Modified"])
+    assert int(written) <= modified <= time.time()
+    # Another worker, or this one after a restart, a second later: nothing of the first answer is known there
+    # (neither its response cache nor the default cache), and it names the same time, made by Django ...
+    time.sleep(1.1)
+    response_cache.clear()
+    tiles_fast.forget()
+    cache.clear()
+    assert wsgi.get(url)[1]["Last-Modified"] == headers["Last-Modified"]
+    assert senders.django() == 2
+    # ... and before Django, for a tile made there.
+    other = tile_url("addresses", *tile_of(*CENTRE, 17))
+    status, other_headers, _ = wsgi.get(other)
+    assert (status, senders.fast()) == (200, 1)
+    assert other_headers["Last-Modified"] == headers["Last-Modified"]
+    # A client that kept the time is told nothing changed, until the data changes.
+    assert wsgi.get(other, if_modified_since=headers["Last-Modified"])[0] == 304
+    time.sleep(1.1)
+    before = data_version.data_versions(tables=tables, query=False)
+    Address.objects.filter(pk=committed[0].pk).update(homes=8)
+    wait_for_new_versions(tables, before)
+    status, headers, _ = wsgi.get(other, if_modified_since=headers["Last-Modified"])
+    assert status == 200
+    assert parse_http_date(headers["Last-Modified"]) > modified
 
 
 def test_session_cookies_tokens_and_head_are_not_answered_before_django(committed):

@@ -11,6 +11,7 @@ names the columns for the tile without clashing with model field names.
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 from django.contrib.gis.db.models import GeometryField
@@ -76,22 +77,35 @@ def tile_sql(source: TileSource, *, user, z: int, x: int, y: int) -> tuple[str, 
     """
     if user is not None and user.is_authenticated:
         return _compile(source, user=user, z=z, x=x, y=y)
-    entry = _anonymous.get(source.id)
-    if entry is None or time.monotonic() - entry[0] > COMPILED_TTL:
-        sql, params = _compile(source, user=user, z=_SENTINELS[0], x=_SENTINELS[1], y=_SENTINELS[2])
-        slots = [(i, _SENTINELS.index(v)) for i, v in enumerate(params) if isinstance(v, int) and v in _SENTINELS]
-        entry = _anonymous[source.id] = (time.monotonic(), sql, params, slots)
-    _, sql, params, slots = entry
+    _, sql, params, slots, _ = _anonymous_entry(source)
     params = list(params)
     for index, which in slots:
         params[index] = type(params[index])((z, x, y)[which])
     return sql, params
 
 
+def tile_recipe(source: TileSource) -> str:
+    """A short hash of how the source's tiles are made: its statement for anonymous users, with the
+    properties, the selector's rules, extent and buffer in it. Part of every tile's cache key (and so of
+    its ETag): after a deploy that changes what a tile holds, neither the shared cache, which outlives
+    restarts, nor a client revalidating its copy gets the old tile for the same data."""
+    return _anonymous_entry(source)[4]
+
+
+def _anonymous_entry(source: TileSource) -> tuple[float, str, list, list[tuple[int, int]], str]:
+    entry = _anonymous.get(source.id)
+    if entry is None or time.monotonic() - entry[0] > COMPILED_TTL:
+        sql, params = _compile(source, user=None, z=_SENTINELS[0], x=_SENTINELS[1], y=_SENTINELS[2])
+        slots = [(i, _SENTINELS.index(v)) for i, v in enumerate(params) if isinstance(v, int) and v in _SENTINELS]
+        recipe = hashlib.sha256(repr((sql, [str(p) for p in params])).encode()).hexdigest()[:12]
+        entry = _anonymous[source.id] = (time.monotonic(), sql, params, slots, recipe)
+    return entry
+
+
 COMPILED_TTL = 60.0
 # Stand-ins for z, x, y while compiling; no tile index is negative.
 _SENTINELS = (-918_273_001, -918_273_002, -918_273_003)
-_anonymous: dict[str, tuple[float, str, list, list[tuple[int, int]]]] = {}
+_anonymous: dict[str, tuple[float, str, list, list[tuple[int, int]], str]] = {}
 
 
 def _compile(source: TileSource, *, user, z: int, x: int, y: int) -> tuple[str, list]:

@@ -33,7 +33,7 @@ from ogc.config import base_url
 from ogc.response_cache import tables_read
 from ogc.tiles import html
 from ogc.tiles.matrix import CRS_3857, TMS_ID, TMS_URI, Limits, city_bbox, limits_for, tile_matrix_set
-from ogc.tiles.render import tile_render
+from ogc.tiles.render import tile_recipe, tile_render
 from ogc.tiles.sources import SOURCES, TileSource, source_get
 
 logger = logging.getLogger(__name__)
@@ -284,8 +284,9 @@ def tile(request: HttpRequest, collection_id: str, tms_id: str, z: str, y: str, 
 
 
 def tile_key(source: TileSource, versions: tuple[int, ...], audience: str, zoom: int, col: int, row: int) -> str:
-    """The tile's shared-cache key: what it was made from (data versions) and for whom (audience)."""
-    return f"tile:{source.id}:{'.'.join(map(str, versions))}:{audience}:{zoom}/{col}/{row}"
+    """The tile's shared-cache key: how it is made (the statement's recipe), what from (data versions) and for
+    whom (audience)."""
+    return f"tile:{source.id}:{tile_recipe(source)}:{'.'.join(map(str, versions))}:{audience}:{zoom}/{col}/{row}"
 
 
 @lru_cache(maxsize=16)

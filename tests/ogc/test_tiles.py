@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import subprocess
@@ -18,6 +19,8 @@ from django.utils import timezone
 
 from geoportal.cache import shared_cache, shared_cache_flush
 from layers.models import SRID
+from ogc import response_cache
+from ogc.tiles import render
 from ogc.tiles.matrix import lonlat_to_tile
 from ogc.tiles.render import tile_sql
 from ogc.tiles.sources import SOURCES
@@ -333,6 +336,28 @@ def test_cached_tile_is_not_made_again_and_revalidation_gives_304(client, city, 
     assert again.content == first.content
     assert not_modified.status_code == 304
     assert not_modified.content == b""
+
+
+def test_a_deploy_that_changes_what_tiles_hold_gets_new_tiles_and_etags(client, city, tmp_path, monkeypatch):
+    AddressFactory(geom=Point(*CENTRE, srid=SRID), homes=4)
+    z, row, col = tile_of(*CENTRE, 16)
+    before, features = get_tile(client, "addresses", z, row, col, tmp_path)
+    assert list(features["homes"]) == [4]
+    # The new release serves one property less; its processes start with empty response caches, while the
+    # shared tile cache (files) is kept, and the map client still holds the old tile with its ETag.
+    source = SOURCES["addresses"]
+    monkeypatch.setitem(
+        SOURCES,
+        "addresses",
+        dataclasses.replace(source, properties=tuple(p for p in source.properties if p.name != "homes")),
+    )
+    monkeypatch.setattr(render, "_anonymous", {})
+    response_cache.clear()
+    assert client.get(tile_url("addresses", z, row, col), headers={"If-None-Match": before["ETag"]}).status_code == 200
+    after, features = get_tile(client, "addresses", z, row, col, tmp_path)
+    assert after["ETag"] != before["ETag"]
+    assert "homes" not in features.columns
+    assert list(features["street"]) == list(decode(before.content, z, row, col, tmp_path / "before")["street"])
 
 
 def test_tiles_live_in_the_shared_cache_that_all_workers_read(client, city, tmp_path):

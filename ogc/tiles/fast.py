@@ -136,7 +136,12 @@ def wsgi_tile(environ: dict) -> tuple[response_cache.Entry, Callable[[], None] |
     etag = tile_etag(key)
     headers = [*headers, ("ETag", etag)]
     if "last-modified" in present:
-        headers.append(("Last-Modified", tile_last_modified(changed)))
+        modified = tile_last_modified(source, changed, query=False)
+        if modified is None:  # a recipe new to this process: Django answers, and reads when it was first served
+            if rendered:
+                shared_cache().set(key, content)
+            return None
+        headers.append(("Last-Modified", modified))
     if "content-length" in present:
         headers.append(("Content-Length", str(len(content))))
     entry = response_cache.Entry(status, headers, content)

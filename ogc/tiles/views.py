@@ -21,6 +21,7 @@ from functools import lru_cache
 from http import HTTPStatus
 
 from django.conf import settings
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.http import http_date
 from django.views.decorators.http import require_safe
@@ -277,7 +278,7 @@ def tile(request: HttpRequest, collection_id: str, tms_id: str, z: str, y: str, 
         if not content:
             del response["Content-Type"]
     response["ETag"] = etag
-    response["Last-Modified"] = tile_last_modified(changed)
+    response["Last-Modified"] = tile_last_modified(source, changed)
     public = audience == "public"
     response["Cache-Control"] = f"public, max-age={settings.TILE_MAX_AGE}" if public else "private, no-cache"
     return response
@@ -289,11 +290,35 @@ def tile_key(source: TileSource, versions: tuple[int, ...], audience: str, zoom:
     return f"tile:{source.id}:{tile_recipe(source)}:{'.'.join(map(str, versions))}:{audience}:{zoom}/{col}/{row}"
 
 
+def tile_last_modified(source: TileSource, changed: int, *, query: bool = True) -> str | None:
+    """Last-Modified of a tile: when the data it is made from last changed (``changed``, geoportal/data_version.py)
+    or, if later, when its recipe (how tiles are made, see tile_key) was first served; the same in every worker
+    and after restarts. So a client that revalidates with If-Modified-Since alone also gets the tiles of a new
+    release. None with ``query=False`` when that would need a query (once per process and recipe)."""
+    recipe = tile_recipe(source)
+    first = _recipe_first_served.get((source.id, recipe))
+    if first is None:
+        if not query:
+            return None
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO tile_recipe (source, recipe) VALUES (%s, %s) ON CONFLICT DO NOTHING", [source.id, recipe]
+            )
+            cursor.execute(
+                "SELECT extract(epoch FROM first_served) FROM tile_recipe WHERE source = %s AND recipe = %s",
+                [source.id, recipe],
+            )
+            first = _recipe_first_served[source.id, recipe] = int(cursor.fetchone()[0])
+    return _http_date(max(changed, first))
+
+
+# (source id, recipe) -> when the recipe was first served (epoch seconds), from the table tile_recipe.
+_recipe_first_served: dict[tuple[str, str], int] = {}
+
+
 @lru_cache(maxsize=16)
-def tile_last_modified(changed: int) -> str:
-    """Last-Modified of a tile: when the data it is made from last changed (geoportal/data_version.py), the same
-    in every worker; formatting it once per change."""
-    return http_date(changed)
+def _http_date(seconds: int) -> str:
+    return http_date(seconds)
 
 
 def tile_etag(key: str) -> str:

@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pyogrio
@@ -16,11 +17,13 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.gis.geos import Point
 from django.db import connection
 from django.utils import timezone
+from django.utils.http import parse_http_date
 
 from geoportal.cache import shared_cache, shared_cache_flush
 from layers.models import SRID
 from ogc import response_cache
 from ogc.tiles import render
+from ogc.tiles import views as tiles_views
 from ogc.tiles.matrix import lonlat_to_tile
 from ogc.tiles.render import tile_sql
 from ogc.tiles.sources import SOURCES
@@ -352,10 +355,16 @@ def test_a_deploy_that_changes_what_tiles_hold_gets_new_tiles_and_etags(client, 
         dataclasses.replace(source, properties=tuple(p for p in source.properties if p.name != "homes")),
     )
     monkeypatch.setattr(render, "_anonymous", {})
+    monkeypatch.setattr(tiles_views, "_recipe_first_served", {})
     response_cache.clear()
-    assert client.get(tile_url("addresses", z, row, col), headers={"If-None-Match": before["ETag"]}).status_code == 200
+    time.sleep(1.1)  # Last-Modified has whole seconds
+    url = tile_url("addresses", z, row, col)
+    assert client.get(url, headers={"If-None-Match": before["ETag"]}).status_code == 200
+    # A client that revalidates by time alone gets the new tile too.
+    assert client.get(url, headers={"If-Modified-Since": before["Last-Modified"]}).status_code == 200
     after, features = get_tile(client, "addresses", z, row, col, tmp_path)
     assert after["ETag"] != before["ETag"]
+    assert parse_http_date(after["Last-Modified"]) > parse_http_date(before["Last-Modified"])
     assert "homes" not in features.columns
     assert list(features["street"]) == list(decode(before.content, z, row, col, tmp_path / "before")["street"])
 

@@ -119,6 +119,10 @@ def wsgi_tile(environ: dict) -> tuple[response_cache.Entry, Callable[[], None] |
     if cache_key is None or state is None:
         return None
     versions, changed = state
+    # None for a tile recipe new to this process: Django answers, and reads when it was first served.
+    modified = tile_last_modified(source, changed, query=False)
+    if modified is None:
+        return None
     key = tile_key(source, versions, source.audience_key(user=_ANONYMOUS), zoom, col, row)
     content = shared_cache().get(key)
     rendered = content is None
@@ -136,11 +140,6 @@ def wsgi_tile(environ: dict) -> tuple[response_cache.Entry, Callable[[], None] |
     etag = tile_etag(key)
     headers = [*headers, ("ETag", etag)]
     if "last-modified" in present:
-        modified = tile_last_modified(source, changed, query=False)
-        if modified is None:  # a recipe new to this process: Django answers, and reads when it was first served
-            if rendered:
-                shared_cache().set(key, content)
-            return None
         headers.append(("Last-Modified", modified))
     if "content-length" in present:
         headers.append(("Content-Length", str(len(content))))

@@ -578,6 +578,11 @@ RAW_SETTINGS = tuple(
 )
 
 
+def _raw_settings_use(conn, parallel: str, jit: str) -> None:
+    conn.execute(f"SET max_parallel_workers_per_gather = {parallel}")
+    conn.execute(f"SET jit = {jit}")
+
+
 def _raw_pass(conn, tiles: list[tuple[int, int, int]], *, binary: bool) -> float:
     """Mean seconds of the hand-written statement over ``tiles``, one after the other."""
     times = []
@@ -628,17 +633,14 @@ def tiles_run(db: Db) -> dict:
         # come back as binary): by default the planner spreads ST_AsMVTGeom over parallel workers with a
         # sequential scan, and at 1,000,000 addresses JIT compiles each tile's plan (~40 ms). Our densest
         # tile is compared with one made the site's way (a parallel plan reads the rows in another order).
-        conn.execute("SET max_parallel_workers_per_gather = 0")
-        conn.execute("SET jit = off")
+        _raw_settings_use(conn, "0", "off")
         dense_raw = bytes(conn.execute(_tile_sql(z, dense[0], dense[1])).fetchone()[0])
         tried = {}
         for parallel, jit, binary in RAW_SETTINGS:
-            conn.execute(f"SET max_parallel_workers_per_gather = {parallel}")
-            conn.execute(f"SET jit = {jit}")
+            _raw_settings_use(conn, parallel, jit)
             tried[parallel, jit, binary] = _raw_pass(conn, measured, binary=binary)
         parallel, jit, binary = min(tried, key=tried.get)
-        conn.execute(f"SET max_parallel_workers_per_gather = {parallel}")
-        conn.execute(f"SET jit = {jit}")
+        _raw_settings_use(conn, parallel, jit)
         conn.commit()
         result: dict = {
             "tiles": len(tiles),

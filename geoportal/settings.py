@@ -130,7 +130,9 @@ if urlsplit(DATABASE_URL).scheme not in {"postgis", "postgres", "postgresql", "p
 # connections, opened when it boots (geoportal/wsgi.py) and warmed by the pool's own threads
 # (geoportal/postgis/base.py), so no request connects, warms up or waits for a health check round
 # trip; after a database restart the data version watcher has the pool check its idle connections
-# (geoportal/data_version.py). Without a pool (tests, manage.py) a thread keeps its connection for
+# (geoportal/data_version.py). Uncached anonymous tiles, made before Django, use as many connections
+# of their own (geoportal/connection_stack.py): a worker holds up to 2 x DATABASE_POOL_SIZE, plus its
+# watcher's. Without a pool (tests, manage.py) a thread keeps its connection for
 # DATABASE_CONN_MAX_AGE seconds and checks it before reuse.
 DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 0)
 DATABASES = {

@@ -27,10 +27,11 @@ logger = logging.getLogger(__name__)
 
 def _server_boot() -> None:
     """With DATABASE_POOL_SIZE (a server worker): fill this worker's pool now (warmed connections, see
-    geoportal/postgis), and start its data version watcher, which also has the pool check its
-    connections after the database was gone (geoportal/data_version.py)."""
+    geoportal/postgis), make its tile connections (geoportal/connection_stack.py), and start its data
+    version watcher, which also has both replaced after the database was gone (geoportal/data_version.py)."""
     from django.db import connections
 
+    from geoportal import connection_stack
     from geoportal.data_version import watcher_wait
 
     pool = connections["default"].pool
@@ -40,6 +41,10 @@ def _server_boot() -> None:
         pool.open(wait=True, timeout=30)
     except Exception:  # noqa: BLE001 - the database may be down at boot; the pool keeps trying
         logger.warning("database pool not filled at start-up; requests will wait for connections", exc_info=True)
+    try:
+        connection_stack.warm(pool.max_size)  # one per server thread (scripts/serve.sh: the pool's size)
+    except Exception:  # noqa: BLE001 - as above
+        logger.warning("tile connections not made at start-up; tiles make them when needed", exc_info=True)
     if not watcher_wait(timeout=5):
         logger.warning("data version watcher not connected at start-up; it keeps trying")
 

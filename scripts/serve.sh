@@ -5,7 +5,8 @@
 # granian: HTTP in Rust, the WSGI application in THREADS threads per worker process. Per request it
 # costs ~0.08 ms on loopback against ~0.35 ms under gunicorn's threaded workers, which was more than
 # a cached vector tile or feature page costs us. Each worker keeps a pool of DATABASE_POOL_SIZE
-# (default: one per thread) warmed database connections (geoportal/settings.py, geoportal/wsgi.py).
+# (default: one per thread) warmed database connections (geoportal/settings.py, geoportal/wsgi.py),
+# and as many for the tiles it makes before Django (geoportal/connection_stack.py).
 #
 # A worker binds its socket only once it has loaded the site (~3-5 s). A worker told to stop while
 # it is still loading misses the signal; --workers-kill-timeout ends it anyway, so that a stop

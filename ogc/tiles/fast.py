@@ -24,7 +24,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from functools import partial
+from functools import cache, partial
 from http import HTTPStatus
 
 import psycopg
@@ -34,6 +34,7 @@ from django.core import signals
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpResponse
 
+from geoportal import connection_stack
 from geoportal.cache import shared_cache, shared_cache_set_soon
 from geoportal.data_version import data_state
 from ogc import response_cache
@@ -154,8 +155,7 @@ def wsgi_tile(environ: dict) -> tuple[response_cache.Entry, Callable[[], None] |
 
 
 def _render(source, environ: dict, *, z: int, x: int, y: int) -> bytes:
-    pool = connections[DEFAULT_DB_ALIAS].pool
-    if pool is None:
+    if not _server():
         # As Django's handler does around a request: its connection is opened or reused, and closed
         # when too old, by these signals' handlers.
         signals.request_started.send(sender=__name__, environ=environ)
@@ -163,16 +163,25 @@ def _render(source, environ: dict, *, z: int, x: int, y: int) -> bytes:
             return tile_render(source, user=_ANONYMOUS, z=z, x=x, y=y)
         finally:
             signals.request_finished.send(sender=__name__)
-    # In the server: a connection straight from the pool for this one statement. Django's handling
-    # around it (checkout, session checks, return through its signals) cost ~0.15 ms a tile. The
-    # pool's connections are set up by Django (time zone, autocommit, serial plans). Not Django's
-    # client-side cursor: the parameters are bound by the server and the tile comes back as binary,
-    # not as hex text twice its size that both ends then encode and decode (~0.03-0.05 ms a tile).
+    # In the server: a connection of the tiles' own stack (geoportal/connection_stack.py), not one
+    # checked out of Django's pool for this one statement (~0.05 ms a tile), let alone Django's handling
+    # around it (~0.15 ms). It is set up with Django's parameters (time zone, autocommit, serial plans).
+    # Not Django's client-side cursor: the parameters are bound by the server and the tile comes back
+    # as binary, not as hex text twice its size that both ends then encode and decode (~0.03-0.05 ms).
     sql, params = tile_sql(source, user=_ANONYMOUS, z=z, x=x, y=y)
-    with pool.connection() as conn:
-        cursor = psycopg.Cursor(conn)
+    held = connection_stack.take()
+    try:
+        cursor = psycopg.Cursor(held.conn)
         try:
             row = cursor.execute(sql, params, binary=True).fetchone()
         finally:
             cursor.close()
+    finally:
+        connection_stack.give(held)
     return row[0] if row and row[0] is not None else b""
+
+
+@cache
+def _server() -> bool:
+    """In a server worker (DATABASE_POOL_SIZE: scripts/serve.sh), not in tests or runserver."""
+    return connections[DEFAULT_DB_ALIAS].pool is not None

@@ -2,10 +2,11 @@
 
 The rest of the suite goes through Django's test client and live server; this starts the real
 server on the test database and checks what only it does: workers that boot with their pools
-filled (connections named "geoportal", warmed before the first request), answers over kept-alive
-connections, the tile path before Django, and a pool that recovers when PostgreSQL drops its
-connections (the data version watcher has the pool check them), and a stop that ends the server
-even while its workers are still loading the site."""
+filled (connections named "geoportal", warmed before the first request) and their tiles' own
+connections made ("geoportal tiles"), answers over kept-alive connections, the tile path before
+Django, a pool and tile connections that recover when PostgreSQL drops its connections (the data
+version watcher has them checked and replaced), and a stop that ends the server even while its
+workers are still loading the site."""
 
 from __future__ import annotations
 
@@ -47,11 +48,14 @@ def _database_url() -> str:
     return urlunsplit(url._replace(path="/" + connection.settings_dict["NAME"]))
 
 
-def _pooled() -> list[tuple[str, str]]:
+def _pooled(name: str = "geoportal") -> list[tuple[str, str]]:
+    """State and last statement of the server's connections: its pools' ("geoportal"), or its tiles' own
+    ("geoportal tiles", geoportal/connection_stack.py)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT state, coalesce(query, '') FROM pg_stat_activity"
-            " WHERE datname = current_database() AND application_name = 'geoportal'"
+            " WHERE datname = current_database() AND application_name = %s",
+            [name],
         )
         return cursor.fetchall()
 
@@ -165,6 +169,10 @@ def test_workers_boot_with_warmed_pools_and_serve_over_kept_alive_connections(se
     pooled = _pooled()
     assert len(pooled) == 4
     assert all(state == "idle" and "ST_Transform" in query for state, query in pooled), pooled
+    # And so are the tiles' own connections, one per thread as well.
+    tiles = _pooled("geoportal tiles")
+    assert len(tiles) == 4
+    assert all(state == "idle" and "ST_Transform" in query for state, query in tiles), tiles
     status, headers, body = _get_settled(server, "/ogc/collections/addresses/items?limit=2")
     assert status == 200
     assert headers["content-type"] == "application/geo+json"
@@ -179,9 +187,15 @@ def test_workers_boot_with_warmed_pools_and_serve_over_kept_alive_connections(se
     assert tile
     assert tile_headers["content-type"] == "application/vnd.mapbox-vector-tile"
     assert tile_headers["access-control-allow-origin"] == "*"
-    # Made on a connection taken from the pool directly: the same tile as Django's path makes.
+    # Made on one of the tiles' own connections: the same tile as Django's path makes.
     assert tile == tile_render(source_get("addresses"), user=AnonymousUser(), z=17, x=second_tile[2], y=second_tile[1])
     assert _get_settled(server, second)[2] == tile
+    # More tiles one after another meet the same connection (given back last, taken first); the others
+    # still show the warm-up.
+    for zoom in (15, 14):
+        assert _get_settled(server, tile_url("addresses", *tile_of(*CENTRE, zoom)))[0] == 200
+    made = [query for _, query in _pooled("geoportal tiles") if "ST_AsMVT(q" in query]
+    assert len(made) == 1, _pooled("geoportal tiles")
     # Pages too (whitenoise serves the collected static files only after collectstatic; a page needs none).
     assert _get_settled(server, "/ogc/conformance?f=json")[0] == 200
     # One request after the other, over one kept-alive connection (so one worker): the pool hands out
@@ -225,6 +239,15 @@ def test_the_pool_recovers_when_postgresql_drops_its_connections(server):
     for limit in (3, 4, 5):
         status, _, body = _get(server, f"/ogc/collections/addresses/items?limit={limit}")
         assert status == 200, body[:300]
+    # The tiles' own connections were dropped with the pools' (none of them would work): new tiles are
+    # made before Django again, on new connections, without a fall-back to Django.
+    assert _get(server, tile_url("addresses", *tile_of(*CENTRE, 15)))[0] == 200  # Django shows the headers
+    for zoom in (16, 17):
+        status, _, body = _get(server, tile_url("addresses", *tile_of(*CENTRE, zoom)))
+        assert status == 200
+        assert body
+    assert any("ST_AsMVT(q" in query for _, query in _pooled("geoportal tiles"))
+    assert "database unavailable" not in server.log.read_text()
 
 
 def test_a_server_stopped_while_its_workers_boot_ends_instead_of_hanging(transactional_db, tmp_path):

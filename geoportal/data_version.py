@@ -31,7 +31,7 @@ from functools import cache
 
 import psycopg
 from django.apps import apps
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 logger = logging.getLogger(__name__)
 
@@ -54,13 +54,16 @@ def data_state(*, tables: list[str], query: bool = True) -> tuple[tuple[int, ...
     """``data_versions(tables)`` and when the last of ``tables`` changed (whole seconds since the epoch,
     for Last-Modified), read together. None as for ``data_versions``."""
     wanted = sorted(set(tables))
+    # This thread's connection, looked up once: every request answered before Django asks here, and
+    # each lookup goes through Django's context-local storage.
+    conn = connections[DEFAULT_DB_ALIAS]
     found = None
-    if not connection.in_atomic_block:
-        found = _watcher().state()
+    if not conn.in_atomic_block:
+        found = _watcher(conn).state()
     if found is None:
         if not query:
             return None
-        with connection.cursor() as cursor:
+        with conn.cursor() as cursor:
             cursor.execute(
                 "SELECT table_name, version, extract(epoch FROM changed_at) FROM data_version"
                 " WHERE table_name = ANY(%s)",
@@ -169,23 +172,35 @@ def _pool_check() -> None:
 
 _current: _Watcher | None = None
 _lock = threading.Lock()
+# This process's id, kept: os.getpid() is a system call, and _serves_here runs for every request.
+_pid = os.getpid()
 
 
-def _watcher() -> _Watcher:
-    """This process's watcher (a forked worker starts its own), for the database in use now."""
+def _forked() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_forked)
+
+
+def _watcher(conn=None) -> _Watcher:
+    """This process's watcher (a forked worker starts its own), for the database in use now (that of
+    ``conn``, this thread's Django connection)."""
     global _current
-    if _serves_here(_current):
+    conn = connection if conn is None else conn
+    if _serves_here(_current, conn):
         return _current
     with _lock:
-        if not _serves_here(_current):
-            if _current is not None and _current.pid == os.getpid():
+        if not _serves_here(_current, conn):
+            if _current is not None and _current.pid == _pid:
                 _current.stop()
-            _current = _Watcher(connection.settings_dict["NAME"], _connect_params())
+            _current = _Watcher(conn.settings_dict["NAME"], _connect_params())
         return _current
 
 
-def _serves_here(watcher: _Watcher | None) -> bool:
-    return watcher is not None and watcher.pid == os.getpid() and watcher.database == connection.settings_dict["NAME"]
+def _serves_here(watcher: _Watcher | None, conn) -> bool:
+    return watcher is not None and watcher.pid == _pid and watcher.database == conn.settings_dict["NAME"]
 
 
 def _connect_params() -> dict:

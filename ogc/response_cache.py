@@ -42,7 +42,7 @@ from django.http.cookie import parse_cookie
 from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe
 
-from geoportal.data_version import data_versions, tables_in_sql
+from geoportal.data_version import data_state, tables_in_sql
 from ogc.collections import collection_get
 from ogc.config import config_get, config_version_fresh
 from ogc.tiles.sources import source_get
@@ -72,8 +72,10 @@ VARY_META = (
     "HTTP_ACCEPT",
     "HTTP_ACCEPT_LANGUAGE",
 )
-# Where the key of a request, once made, is kept in its environ (request.META).
+# Where the key of a request, once made, is kept in its environ (request.META), and the data state
+# (geoportal.data_version.data_state) it was made with.
 KEY_META = "geoportal.ogc_cache_key"
+STATE_META = "geoportal.ogc_data_state"
 CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE")
 
 
@@ -108,9 +110,11 @@ def key_for_meta(meta: dict, *, query: bool = True) -> str | None:
         return None
     versions: tuple = ()
     if kind != "queryables":  # queryables come from the registry and configuration only
-        versions = data_versions(tables=tables, query=query)
-        if versions is None:
+        state = data_state(tables=tables, query=query)
+        if state is None:
             return None
+        meta[STATE_META] = state  # the tile made before Django is keyed by the same versions
+        versions = state[0]
     config_version = config_get()[0] if query else config_version_fresh()
     if config_version is None:
         return None

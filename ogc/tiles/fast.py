@@ -36,7 +36,6 @@ from django.http import HttpResponse
 
 from geoportal import connection_stack
 from geoportal.cache import shared_cache, shared_cache_set_soon
-from geoportal.data_version import data_state
 from ogc import response_cache
 from ogc.tiles.matrix import TMS_ID
 from ogc.tiles.render import tile_render, tile_sql
@@ -116,8 +115,11 @@ def wsgi_tile(environ: dict) -> tuple[response_cache.Entry, Callable[[], None] |
     if (variant, HTTPStatus.OK) not in _templates and (variant, HTTPStatus.NO_CONTENT) not in _templates:
         return None  # Django has not shown the headers of this variant yet
     cache_key = response_cache.key_once(environ, query=False)
-    state = data_state(tables=response_cache.tables_read(source.id, "tiles") or [], query=False)
-    if cache_key is None or state is None:
+    if cache_key is None:
+        return None
+    # The data state the key was made with (the tile's key and Last-Modified use the same versions).
+    state = environ.get(response_cache.STATE_META)
+    if state is None:
         return None
     versions, changed = state
     # None for a tile recipe new to this process: Django answers, and reads when it was first served.

@@ -77,9 +77,10 @@ def learn(meta: dict, response: HttpResponse) -> None:
 
 
 def forget() -> None:
-    """Forget every learned template (tests)."""
+    """Forget every learned template and how long tiles took to make (tests)."""
     with _templates_lock:
         _templates.clear()
+    _made_ms.clear()
 
 
 def _plain(meta: dict) -> bool:
@@ -106,7 +107,7 @@ def wsgi_tile(environ: dict) -> tuple[response_cache.Entry, Callable[[], None] |
 
     zoom, row, col = int(match["z"]), int(match["y"]), int(match["x"])
     # Limits that need the city's extent read again (every EXTENT_TTL) are found by Django: the one
-    # statement here is the tile's, on a pooled connection of its own (_render).
+    # statement here is the tile's, on a connection of the tiles' own (_render).
     limits = source_limits(source, query=False)
     limits = None if limits is None else limits.get(zoom)
     if limits is None or not limits.contains(row=row, col=col):
@@ -127,12 +128,13 @@ def wsgi_tile(environ: dict) -> tuple[response_cache.Entry, Callable[[], None] |
     if modified is None:
         return None
     key = tile_key(source, versions, source.audience_key(user=_ANONYMOUS), zoom, col, row)
-    content = shared_cache().get(key)
+    content = shared_cache().get(key) if _worth_looking(source.id, zoom) else None
     rendered = content is None
     if rendered:
         started = time.perf_counter()
         content = _render(source, environ, z=zoom, x=col, y=row)
         render_ms = 1000 * (time.perf_counter() - started)
+        _made(source.id, zoom, render_ms)
     status = HTTPStatus.OK if content else HTTPStatus.NO_CONTENT
     template = _templates.get((variant, status))
     if template is None:
@@ -154,6 +156,26 @@ def wsgi_tile(environ: dict) -> tuple[response_cache.Entry, Callable[[], None] |
     # competing with the next request) cost a third of what making a city-size tile costs.
     share = rendered and render_ms >= settings.TILE_SHARE_MIN_MS
     return entry, (partial(shared_cache_set_soon, key, content) if share else None)
+
+
+# (collection, zoom) -> how long its tiles took to make here lately, in ms (a moving average).
+_made_ms: dict[tuple[str, int], float] = {}
+MADE_WEIGHT = 0.2  # of the newest tile in the average
+
+
+def _made(collection_id: str, zoom: int, ms: float) -> None:
+    before = _made_ms.get((collection_id, zoom))
+    _made_ms[collection_id, zoom] = ms if before is None else before + MADE_WEIGHT * (ms - before)
+
+
+def _worth_looking(collection_id: str, zoom: int) -> bool:
+    """Whether to look for a tile of this zoom in the shared cache before making it. Tiles made here go
+    there only when they took TILE_SHARE_MIN_MS or more, so for a zoom whose tiles lately took less than
+    half of that the look (a file system call for a file that is not there, ~0.03 ms in the server) is
+    nearly always in vain; making the tile costs less than that threshold. Until a zoom's first tile,
+    and for tiles of slower zooms, it looks."""
+    made = _made_ms.get((collection_id, zoom))
+    return made is None or made >= settings.TILE_SHARE_MIN_MS / 2
 
 
 def _render(source, environ: dict, *, z: int, x: int, y: int) -> bytes:

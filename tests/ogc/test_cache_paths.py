@@ -443,6 +443,37 @@ def test_slow_tiles_made_before_django_are_shared_with_the_other_workers(committ
     assert len(list(Path(shared_cache()._dir).glob("*.bin"))) == 1
 
 
+def test_a_tile_another_worker_shared_is_read_unless_its_zoom_is_cheap_to_make(committed, senders, settings):
+    from geoportal.cache import shared_cache_flush
+
+    wsgi = Wsgi()
+    wsgi.get(tile_url("addresses", *tile_of(*CENTRE, 16)))  # Django shows the headers
+    settings.TILE_SHARE_MIN_MS = 0  # every tile counts as slow: shared, and looked for before it is made
+    url = tile_url("addresses", *tile_of(*CENTRE, 17))
+    status, _, made = wsgi.get(url)
+    assert (status, senders.fast(), wsgi.queries) == (200, 1, 1)
+    shared_cache_flush()
+    response_cache.clear()  # as another worker finds it: in the shared cache, not in its own
+    assert wsgi.get(url)[2] == made
+    assert (senders.fast(), wsgi.queries) == (1, 0)  # read, not made
+    # Tiles of this zoom took less than half of the threshold to make here: one that is shared is made
+    # again rather than looked for (a look costs more than it is likely to save).
+    settings.TILE_SHARE_MIN_MS = 10_000
+    response_cache.clear()
+    assert wsgi.get(url)[2] == made
+    assert (senders.fast(), wsgi.queries) == (2, 1)
+    # Until a zoom's first tile it looks: the same tile at another zoom, shared, is read.
+    other = tile_url("addresses", *tile_of(*CENTRE, 15))
+    settings.TILE_SHARE_MIN_MS = 0
+    made = wsgi.get(other)[2]
+    shared_cache_flush()
+    response_cache.clear()
+    tiles_fast._made_ms.clear()
+    settings.TILE_SHARE_MIN_MS = 10_000
+    assert wsgi.get(other)[2] == made
+    assert (senders.fast(), wsgi.queries) == (3, 0)
+
+
 def test_a_database_failure_before_django_is_one_warning_and_django_answers(committed, senders, monkeypatch, caplog):
     # As when PostgreSQL restarts under a running server: the pooled connection the tile takes is broken.
     wsgi = Wsgi()

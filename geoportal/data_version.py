@@ -53,24 +53,36 @@ def data_versions(*, tables: list[str], query: bool = True) -> tuple[int, ...] |
 def data_state(*, tables: list[str], query: bool = True) -> tuple[tuple[int, ...], int] | None:
     """``data_versions(tables)`` and when the last of ``tables`` changed (whole seconds since the epoch,
     for Last-Modified), read together. None as for ``data_versions``."""
-    wanted = sorted(set(tables))
     # This thread's connection, looked up once: every request answered before Django asks here, and
     # each lookup goes through Django's context-local storage.
     conn = connections[DEFAULT_DB_ALIAS]
-    found = None
-    if not conn.in_atomic_block:
-        found = _watcher(conn).state()
-    if found is None:
-        if not query:
-            return None
-        with conn.cursor() as cursor:
-            cursor.execute(
-                "SELECT table_name, version, extract(epoch FROM changed_at) FROM data_version"
-                " WHERE table_name = ANY(%s)",
-                [[*wanted, EPOCH]],
-            )
-            found = _state(cursor.fetchall())
+    if not conn.in_atomic_block and (found := _watcher(conn).state()) is not None:
+        # The same tables under the same watcher state give the same answer: kept until the next change.
+        key = tuple(tables)
+        derived = _derived.get(key)
+        if derived is None or derived[0] is not found:
+            if len(_derived) >= MAX_DERIVED:
+                _derived.clear()
+            derived = _derived[key] = (found, _derive(found, tables))
+        return derived[1]
+    if not query:
+        return None
+    with conn.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name, version, extract(epoch FROM changed_at) FROM data_version WHERE table_name = ANY(%s)",
+            [[*sorted(set(tables)), EPOCH]],
+        )
+        return _derive(_state(cursor.fetchall()), tables)
+
+
+# tuple(tables) -> (the watcher state read, data_state's answer from it)
+_derived: dict[tuple[str, ...], tuple[tuple, tuple[tuple[int, ...], int] | None]] = {}
+MAX_DERIVED = 256
+
+
+def _derive(found: tuple[dict[str, int], dict[str, int]], tables: list[str]) -> tuple[tuple[int, ...], int] | None:
     versions, changed = found
+    wanted = sorted(set(tables))
     try:
         return (*(versions[t] for t in wanted), versions[EPOCH]), max((changed[t] for t in wanted), default=0)
     except KeyError:

@@ -86,7 +86,13 @@ class Entry:
     content: bytes
 
     def wsgi_status(self) -> str:
-        return f"{self.status} {HTTPStatus(self.status).phrase}"
+        line = _STATUS_LINES.get(self.status)
+        if line is None:
+            line = _STATUS_LINES[self.status] = f"{self.status} {HTTPStatus(self.status).phrase}"
+        return line
+
+
+_STATUS_LINES: dict[int, str] = {}  # the few statuses cached responses have
 
 
 _entries: OrderedDict[str, Entry] = OrderedDict()

@@ -121,11 +121,36 @@ def _listening(port: int) -> bool:
 
 
 def _wait_until_ready(process: subprocess.Popen, port: int, log: Path) -> None:
-    """Until both workers have booted: each opens and warms its pool while loading the application
-    and binds its listening socket (granian's workers share the port on Linux) only after that.
+    """Until both workers have booted: each opens and warms its pool, makes its tiles' connections and
+    starts its data version watcher while loading the application, and binds its listening socket
+    (granian's workers share the port on Linux) only after that; the port answers once the first has.
     A loaded machine may take a while; what matters here is what is true once they are up."""
     deadline = time.monotonic() + 120
-    while not (_listening(port) and len(_pooled()) == 4 and all(state == "idle" for state, _ in _pooled())):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT now()")
+        [started] = cursor.fetchone()
+
+    def watchers() -> int:
+        """The workers' watchers (this process may have one of its own, connected before the server started)."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND application_name = 'geoportal data version watcher' AND backend_start >= %s",
+                [started],
+            )
+            return cursor.fetchone()[0]
+
+    def booted() -> bool:
+        pooled, tiles = _pooled(), _pooled("geoportal tiles")
+        return (
+            _listening(port)
+            and len(pooled) == 4
+            and len(tiles) == 4
+            and all(state == "idle" for state, _ in pooled + tiles)
+            and watchers() == 2
+        )
+
+    while not booted():
         assert process.poll() is None, log.read_text()
         assert time.monotonic() < deadline, ("the workers did not boot", _pooled(), log.read_text()[-3000:])
         time.sleep(0.2)
@@ -215,7 +240,7 @@ def test_the_servers_anonymous_tiles_show_only_published_plans(server, tmp_path)
     around = square(CENTRE[0] - 100, CENTRE[1] - 100, CENTRE[0] + 100, CENTRE[1] + 100)
     PlanAreaFactory(version=unpublished, key="a", name="Geheim", geom=around)
     assert _get(server, tile_url("rollout-areas", *tile_of(*CENTRE, 13)))[0] == 200  # through Django
-    for zoom in (14, 15):  # made before Django, on a connection straight from the pool
+    for zoom in (14, 15):  # made before Django, on one of the tiles' own connections
         z, row, col = tile_of(*CENTRE, zoom)
         status, _, body = _get(server, tile_url("rollout-areas", z, row, col))
         assert status == 200

@@ -380,8 +380,8 @@ def test_only_plain_anonymous_tile_gets_are_made_before_django(committed, sender
 
 
 def test_tiles_whose_limits_need_a_query_are_left_to_django(committed, senders):
-    # In the server the fast path's one statement is the tile's, on a connection taken from the pool
-    # for it; the city's extent (the tileset limits) is read again by Django's path when it is stale.
+    # In the server the fast path's one statement is the tile's, on one of the tiles' own connections;
+    # the city's extent (the tileset limits) is read again by Django's path when it is stale.
     wsgi = Wsgi()
     wsgi.get(tile_url("addresses", *tile_of(*CENTRE, 16)))  # Django shows the headers
     city_bbox_forget()

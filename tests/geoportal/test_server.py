@@ -26,6 +26,7 @@ from django.contrib.gis.geos import Point
 from django.db import connection
 from django.utils import timezone
 
+from geoportal.data_version import watcher_stop
 from layers.models import SRID
 from ogc.tiles.render import tile_render
 from ogc.tiles.sources import source_get
@@ -83,6 +84,10 @@ def server(transactional_db, tmp_path):
     city_load()
     for i in range(5):
         AddressFactory(geom=Point(CENTRE[0] + 7 * i, CENTRE[1], srid=SRID))
+    # This process's own data version watcher goes (it comes back when a test asks for versions): the
+    # workers' watchers are told from it only by when they connected, and it reconnects in the background
+    # after a test before ended every connection, maybe just after this server started.
+    watcher_stop()
     port = _free_port()
     log = (tmp_path / "server.log").open("w")
     process = _serve(_server_env(port, tmp_path), log, "--log-level", "warning")
@@ -131,7 +136,7 @@ def _wait_until_ready(process: subprocess.Popen, port: int, log: Path) -> None:
         [started] = cursor.fetchone()
 
     def watchers() -> int:
-        """The workers' watchers (this process may have one of its own, connected before the server started)."""
+        """The workers' watchers: those connected since the server started (this process's is stopped)."""
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"

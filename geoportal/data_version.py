@@ -117,10 +117,6 @@ class _Watcher:
         self._thread = threading.Thread(target=self._run, name="data-version-watcher", daemon=True)
         self._thread.start()
 
-    def versions(self) -> dict[str, int] | None:
-        state = self._state
-        return None if state is None else state[0]
-
     def state(self) -> tuple[dict[str, int], dict[str, int]] | None:
         return self._state
 
@@ -234,7 +230,7 @@ def watcher_wait(timeout: float = 5.0) -> bool:
     """Wait until the watcher has read the versions (tests, start-up checks); False on timeout."""
     deadline = time.monotonic() + timeout
     watcher = _watcher()
-    while watcher.versions() is None:
+    while watcher.state() is None:
         if time.monotonic() > deadline:
             return False
         time.sleep(0.01)

@@ -137,8 +137,8 @@ def tile_render(source: TileSource, *, user, z: int, x: int, y: int) -> bytes:
     """The Mapbox Vector Tile (one layer named after the collection); empty bytes when nothing is there.
 
     On Django's connection, which plans it serially like every statement of the site (settings: the
-    connections' ``max_parallel_workers_per_gather``). ogc.tiles.fast runs the same statement on a pooled
-    connection of its own."""
+    connections' ``max_parallel_workers_per_gather``). ogc.tiles.fast runs the same statement in the server on
+    a connection of the tiles' own (geoportal/connection_stack.py)."""
     sql, params = tile_sql(source, user=user, z=z, x=x, y=y)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -259,6 +259,9 @@ SECURE_CSP = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 PLAN_UPLOAD_MAX_BYTES = env_int("PLAN_UPLOAD_MAX_BYTES", 200 * 1024 * 1024)
+# Days a rejected or superseded plan file keeps its validated features in the database (its changes can be
+# shown on a map meanwhile); `manage.py prune_staging` drops them after that. File, report and diff stay.
+PLAN_STAGING_KEEP_DAYS = env_int("PLAN_STAGING_KEEP_DAYS", 90)
 
 # The city this instance serves.
 CITY_NAME = env("CITY_NAME", "Mülheim an der Ruhr")

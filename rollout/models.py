@@ -105,6 +105,9 @@ class PlanSubmission(models.Model):
     # A large plan's validated features are staged in a table of their own (rollout.staging.own_table), which
     # becomes its version's partition of rollout_planarea on acceptance; smaller ones in PlanAreaStaging.
     own_table = models.BooleanField(_("staged in a table of its own"), default=False)
+    # A file that was not accepted keeps its staged features for settings.PLAN_STAGING_KEEP_DAYS after the
+    # decision, then they are dropped (manage.py prune_staging); its file, report and diff stay.
+    staged_dropped_at = models.DateTimeField(_("staged features dropped"), null=True, blank=True)
     mapping = models.JSONField(_("field mapping used"), default=dict, blank=True)
     received_at = models.DateTimeField(_("received"))
     received_by = models.ForeignKey(

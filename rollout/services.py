@@ -11,6 +11,8 @@ from __future__ import annotations
 import gc
 import logging
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -27,7 +29,7 @@ from rollout.models import FieldMapping, PlanSubmission, PlanVersion, Provider
 from rollout.pipeline import finish, require, validate_file
 from rollout.readers import Report
 from rollout.roles import AnyUser, account, can_accept, can_publish, can_submit
-from rollout.staging import staged_areas_accept
+from rollout.staging import staged_areas_accept, staged_drop
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +40,7 @@ __all__ = [
     "submission_accept",
     "submission_create",
     "submission_reject",
+    "submissions_staging_prune",
 ]
 
 
@@ -147,6 +150,43 @@ def submission_reject(*, submission: PlanSubmission, by: AnyUser, reason: str) -
     submission.decided_by = account(by)
     submission.save(update_fields=["state", "decision_note", "decided_at", "decided_by"])
     return submission
+
+
+@dataclass(frozen=True)
+class StagingPruned:
+    submissions: int
+    bytes: int
+
+
+def submissions_staging_prune(*, keep_days: int | None = None, now: datetime | None = None) -> StagingPruned:
+    """Drop the staged features of files that were not accepted (rejected or superseded) more than ``keep_days``
+    (settings.PLAN_STAGING_KEEP_DAYS) days ago: a large file's table of its own, a small one's rows in the
+    shared staging table. What a submission shows stays: its file, report and diff (small files also keep
+    their features as JSON); only the map of a large file's added and changed areas goes. One transaction
+    per submission, so a run that stops halfway leaves every submission either whole or pruned."""
+    keep_days = settings.PLAN_STAGING_KEEP_DAYS if keep_days is None else keep_days
+    if keep_days < 0:
+        raise InvalidInputError(f"days to keep must be 0 or more, not {keep_days}", where="keep_days")
+    now = now or timezone.now()
+    ended = PlanSubmission.objects.filter(
+        state__in=(PlanSubmission.State.REJECTED, PlanSubmission.State.SUPERSEDED),
+        decided_at__lt=now - timedelta(days=keep_days),
+        staged_dropped_at__isnull=True,
+    )
+    count = size = 0
+    for pk in ended.order_by("pk").values_list("pk", flat=True):
+        with transaction.atomic():
+            submission = PlanSubmission.objects.select_for_update().filter(pk=pk, staged_dropped_at__isnull=True)
+            submission = submission.defer("features").first()
+            if submission is None:  # pruned meanwhile by another run
+                continue
+            size += staged_drop(submission=submission)
+            submission.staged_dropped_at = now
+            submission.save(update_fields=["staged_dropped_at"])
+            count += 1
+    if count:
+        logger.info("staged features of %s submissions not accepted dropped (%s bytes)", count, size)
+    return StagingPruned(submissions=count, bytes=size)
 
 
 @transaction.atomic

@@ -210,8 +210,11 @@ def _staged_read(submission: PlanSubmission, sql: str, params: list) -> list[tup
     """Rows of ``sql`` (``{}`` stands for the staged relation, whose parameters come first).
 
     A large submission accepted since ``submission`` was read has renamed its table (it is its version's
-    partition now): then its state is read again and its rows where they are now.
+    partition now): then its state is read again and its rows where they are now. A submission whose staged
+    rows were dropped (``staged_drop``) has none.
     """
+    if submission.staged_dropped_at is not None:
+        return []
     try:
         return _staged_fetch(submission, sql, params)
     except ProgrammingError:
@@ -229,6 +232,27 @@ def _staged_fetch(submission: PlanSubmission, sql: str, params: list) -> list[tu
     with transaction.atomic() if submission.own_table else nullcontext(), connection.cursor() as cursor:
         cursor.execute(sql.format(relation), [*staged_params, *params])
         return cursor.fetchall()
+
+
+def staged_drop(*, submission: PlanSubmission) -> int:
+    """Drop the staged rows of a submission that was not accepted (within the caller's transaction): its table
+    of its own, or its rows in the shared staging table. Returns the bytes that held them (an estimate for
+    the shared table, whose pages are reused rather than given back)."""
+    if submission.state not in (PlanSubmission.State.REJECTED, PlanSubmission.State.SUPERSEDED):
+        raise ValueError(f"only rejected or superseded submissions lose their staged rows, not {submission.state}")
+    with connection.cursor() as cursor:
+        if submission.own_table:
+            table = own_table(submission.pk)
+            cursor.execute("SELECT coalesce(pg_total_relation_size(to_regclass(%s)), 0)", [table])
+            size = cursor.fetchone()[0]
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            return size
+        cursor.execute(
+            f"WITH gone AS (DELETE FROM {_STAGING} AS s WHERE s.submission_id = %s RETURNING pg_column_size(s) AS size)"
+            " SELECT coalesce(sum(size), 0) FROM gone",
+            [submission.pk],
+        )
+        return int(cursor.fetchone()[0])
 
 
 def diff_keys(diff: dict) -> set[str]:

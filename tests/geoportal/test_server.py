@@ -61,6 +61,17 @@ def _pooled(name: str = "geoportal") -> list[tuple[str, str]]:
         return cursor.fetchall()
 
 
+def _count(name: str, condition: str, params: list) -> int:
+    """The test database's connections named ``name`` (application_name) that meet ``condition``."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            f" AND application_name = %s AND {condition}",
+            [name, *params],
+        )
+        return cursor.fetchone()[0]
+
+
 def _server_env(port: int, tmp_path: Path) -> dict[str, str]:
     """scripts/serve.sh's environment: two workers of two threads, each with its pool (one connection
     per thread, the default when DATABASE_POOL_SIZE is unset)."""
@@ -137,13 +148,7 @@ def _wait_until_ready(process: subprocess.Popen, port: int, log: Path) -> None:
 
     def watchers() -> int:
         """The workers' watchers: those connected since the server started (this process's is stopped)."""
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND application_name = 'geoportal data version watcher' AND backend_start >= %s",
-                [started],
-            )
-            return cursor.fetchone()[0]
+        return _count("geoportal data version watcher", "backend_start >= %s", [started])
 
     def booted() -> bool:
         pooled, tiles = _pooled(), _pooled("geoportal tiles")
@@ -262,20 +267,11 @@ def test_the_pool_recovers_when_postgresql_drops_its_connections(server):
         )
         [terminated] = cursor.fetchone()
 
-    def replaced() -> int:
-        """The pools' idle connections made since (a terminated backend may still be listed, idle, for
-        a moment after pg_terminate_backend returned: counting those sent a request to a broken one)."""
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND application_name = 'geoportal' AND state = 'idle' AND NOT pid = ANY(%s)",
-                [terminated],
-            )
-            return cursor.fetchone()[0]
-
-    # The watchers reconnect within ~2 s and have their pools replace the broken connections.
+    # The watchers reconnect within ~2 s and have their pools replace the broken connections. Counted are
+    # new ones only: a terminated backend may still be listed, idle, for a moment after
+    # pg_terminate_backend returned (counting those sent a request to a pool with broken connections).
     deadline = time.monotonic() + 60
-    while replaced() < 4:
+    while _count("geoportal", "state = 'idle' AND NOT pid = ANY(%s)", [terminated]) < 4:
         assert time.monotonic() < deadline, (_pooled(), server.log.read_text()[-3000:])
         time.sleep(0.2)
     # A request that is not cached needs the database: it is answered, not a 500.

@@ -190,7 +190,11 @@ def _submission_page(
         "just_uploaded": just_uploaded,
         # A large file's features, dropped some days after it was not accepted (small ones keep them as JSON).
         "features_dropped": bool(submission.staged_dropped_at and submission.decided_at and not submission.features),
-        "kept_days": (submission.staged_dropped_at - submission.decided_at).days if submission.staged_dropped_at else 0,
+        "kept_days": (
+            (submission.staged_dropped_at - submission.decided_at).days
+            if submission.staged_dropped_at and submission.decided_at
+            else 0
+        ),
         "is_received": submission.state == PlanSubmission.State.RECEIVED,
         "may_accept": submission.state == PlanSubmission.State.RECEIVED and can_accept(request.user, provider),
         "may_reject": submission.state == PlanSubmission.State.RECEIVED and can_publish(request.user, provider),

@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 from django.contrib.gis.db.models import GeometryField
 from django.db import connection
 from django.db.models import BooleanField, F, Func, Q, Value
+from psycopg import sql as psycopg_sql
 
 from ogc.crs import STORAGE_SRID
 from ogc.tiles.sources import TileSource
@@ -77,11 +81,22 @@ def tile_sql(source: TileSource, *, user, z: int, x: int, y: int) -> tuple[str, 
     """
     if user is not None and user.is_authenticated:
         return _compile(source, user=user, z=z, x=x, y=y)
-    _, sql, params, slots, _ = _anonymous_entry(source)
-    params = list(params)
-    for index, which in slots:
+    entry = _anonymous_entry(source)
+    params = list(entry.params)
+    for index, which in entry.slots:
         params[index] = type(params[index])((z, x, y)[which])
-    return sql, params
+    return entry.sql, params
+
+
+def tile_sql_text(source: TileSource, *, z: int, x: int, y: int) -> str:
+    """The statement of an anonymous user's tile with its values in the text (no parameters to bind).
+
+    For ogc.tiles.fast, which sends it on a connection of its own: the tile's twelve to twenty parameters
+    cost more to dump and bind than the text costs to parse (~0.03 ms a tile in the server, measured
+    alternating with ``tile_sql``'s statement). The constants (layer name, SRIDs, extent ...) are written
+    once by psycopg's literal quoting; z, x and y go in as ``%d``, which formats integers only."""
+    entry = _anonymous_entry(source)
+    return entry.text % entry.text_values((z, x, y))
 
 
 def tile_recipe(source: TileSource) -> str:
@@ -89,23 +104,58 @@ def tile_recipe(source: TileSource) -> str:
     properties, the selector's rules, extent and buffer in it. Part of every tile's cache key (and so of
     its ETag): after a deploy that changes what a tile holds, neither the shared cache, which outlives
     restarts, nor a client revalidating its copy gets the old tile for the same data."""
-    return _anonymous_entry(source)[4]
+    return _anonymous_entry(source).recipe
 
 
-def _anonymous_entry(source: TileSource) -> tuple[float, str, list, list[tuple[int, int]], str]:
+class _Anonymous(NamedTuple):
+    """An anonymous user's statement for one source, compiled once (``COMPILED_TTL``)."""
+
+    made: float
+    sql: str
+    params: list
+    slots: list[tuple[int, int]]  # (parameter index, 0/1/2 for z/x/y)
+    recipe: str
+    text: str  # the statement with the constants written in and ``%d`` where z, x and y go
+    text_values: Callable[[tuple[int, int, int]], Any]  # (z, x, y) → the values for ``text``, in its order
+
+
+def _anonymous_entry(source: TileSource) -> _Anonymous:
     entry = _anonymous.get(source.id)
-    if entry is None or time.monotonic() - entry[0] > COMPILED_TTL:
+    if entry is None or time.monotonic() - entry.made > COMPILED_TTL:
         sql, params = _compile(source, user=None, z=_SENTINELS[0], x=_SENTINELS[1], y=_SENTINELS[2])
         slots = [(i, _SENTINELS.index(v)) for i, v in enumerate(params) if isinstance(v, int) and v in _SENTINELS]
         recipe = hashlib.sha256(repr((sql, [str(p) for p in params])).encode()).hexdigest()[:12]
-        entry = _anonymous[source.id] = (time.monotonic(), sql, params, slots, recipe)
+        text, order = _text_template(sql, params, dict(slots))
+        entry = _anonymous[source.id] = _Anonymous(
+            time.monotonic(), sql, params, slots, recipe, text, itemgetter(*order) if order else lambda _zxy: ()
+        )
     return entry
+
+
+def _text_template(sql: str, params: list, slots: dict[int, int]) -> tuple[str, list[int]]:
+    """``sql`` (with ``%s`` placeholders and ``%%`` for a percent sign) as a %-format string: constants
+    written in as SQL literals, ``%d`` for each z/x/y slot (preceded by a space, so that no value can ever
+    join a minus sign before it into a comment); and the order in which the slots take z, x and y."""
+    pieces = sql.split("%s")
+    if len(pieces) != len(params) + 1:
+        raise ValueError(f"{len(pieces) - 1} placeholders for {len(params)} parameters")
+    text, order = [pieces[0]], []
+    for index, (value, piece) in enumerate(zip(params, pieces[1:], strict=True)):
+        if index in slots:
+            text.append(" %d")
+            order.append(slots[index])
+        else:
+            # Back to one percent sign (the text is sent without parameters), escaped again for the format.
+            literal = psycopg_sql.Literal(value).as_string(None)
+            text.append(literal.replace("%", "%%"))
+        text.append(piece)
+    return "".join(text), order
 
 
 COMPILED_TTL = 60.0
 # Stand-ins for z, x, y while compiling; no tile index is negative.
 _SENTINELS = (-918_273_001, -918_273_002, -918_273_003)
-_anonymous: dict[str, tuple[float, str, list, list[tuple[int, int]], str]] = {}
+_anonymous: dict[str, _Anonymous] = {}
 
 
 def _compile(source: TileSource, *, user, z: int, x: int, y: int) -> tuple[str, list]:

@@ -25,7 +25,7 @@ from ogc import response_cache
 from ogc.tiles import render
 from ogc.tiles import views as tiles_views
 from ogc.tiles.matrix import lonlat_to_tile
-from ogc.tiles.render import tile_sql
+from ogc.tiles.render import tile_render, tile_sql, tile_sql_text
 from ogc.tiles.sources import SOURCES
 from rollout.services import plan_version_publish
 from tests.factories import (
@@ -421,9 +421,14 @@ def city_sized(city):
         cursor.execute("ANALYZE layers_address; ANALYZE rollout_availability; ANALYZE rollout_planarea")
 
 
+@pytest.mark.parametrize("form", ["parameters", "text"])
 @pytest.mark.parametrize("collection", ["addresses", "availability", "rollout-areas"])
-def test_tile_sql_is_one_statement_that_can_use_the_gist_index(city_sized, collection):
-    sql, params = tile_sql(SOURCES[collection], user=AnonymousUser(), z=16, x=34020, y=21820)
+def test_tile_sql_is_one_statement_that_can_use_the_gist_index(city_sized, collection, form):
+    # Both forms: with parameters (Django's path) and with its values in the text (the path before Django).
+    if form == "parameters":
+        sql, params = tile_sql(SOURCES[collection], user=AnonymousUser(), z=16, x=34020, y=21820)
+    else:
+        sql, params = tile_sql_text(SOURCES[collection], z=16, x=34020, y=21820), None
     assert sql.count("ST_AsMVT(") == 1
     # GiST indexes that Django makes for geometry fields are named <table>_geom_<hash>_id; rollout_planarea is
     # partitioned by version (rollout migration 0010): its partitions' indexes are <partition>_geom_idx.
@@ -441,6 +446,26 @@ def test_tile_sql_is_one_statement_that_can_use_the_gist_index(city_sized, colle
     # Rollout areas: a BitmapOr of "geom && box" and "geom IS NULL" (address-list areas), both from the index.
     assert re.search(rf"(Index Scan using|Bitmap Index Scan on) {index_of[collection]}", plan), plan
     assert re.search(r"Index Cond: \(\(?(layers_address\.)?geom && ", plan), plan
+
+
+@pytest.mark.parametrize("collection", ["addresses", "availability", "rollout-areas"])
+def test_a_tiles_statement_with_its_values_in_the_text_makes_the_same_tile(city_sized, collection):
+    source = SOURCES[collection]
+    made = 0
+    for zoom in (13, 14, 15, 16):
+        z, row, col = tile_of(*CENTRE, zoom)
+        text = tile_sql_text(source, z=z, x=col, y=row)
+        assert "%" not in text
+        with connection.cursor() as cursor:
+            cursor.execute(text)
+            [tile] = cursor.fetchone()
+        tile = bytes(tile) if tile is not None else b""
+        assert tile == tile_render(source, user=AnonymousUser(), z=z, x=col, y=row)
+        made += bool(tile)
+    assert made == 4  # tiles with features in them, not four empty ones
+    # Tile indexes go in as %d: only integers, never text.
+    with pytest.raises(TypeError):
+        tile_sql_text(source, z="14); DROP TABLE layers_address; --", x=col, y=row)
 
 
 def test_tile_statements_get_serial_plans_on_the_sites_connections(city_sized):

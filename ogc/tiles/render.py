@@ -12,6 +12,7 @@ names the columns for the tile without clashing with model field names.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Callable
 from operator import itemgetter
@@ -133,23 +134,29 @@ def _anonymous_entry(source: TileSource) -> _Anonymous:
 
 
 def _text_template(sql: str, params: list, slots: dict[int, int]) -> tuple[str, list[int]]:
-    """``sql`` (with ``%s`` placeholders and ``%%`` for a percent sign) as a %-format string: constants
-    written in as SQL literals, ``%d`` for each z/x/y slot (preceded by a space, so that no value can ever
-    join a minus sign before it into a comment); and the order in which the slots take z, x and y."""
-    pieces = sql.split("%s")
-    if len(pieces) != len(params) + 1:
-        raise ValueError(f"{len(pieces) - 1} placeholders for {len(params)} parameters")
-    text, order = [pieces[0]], []
-    for index, (value, piece) in enumerate(zip(params, pieces[1:], strict=True)):
+    """``sql`` (psycopg's placeholders: ``%s`` for a value, ``%%`` for a percent sign) as a %-format string:
+    constants written in as SQL literals, ``%d`` for each z/x/y slot (after a space, so that no value could
+    join a minus sign before it into a comment); and the order in which the slots take z, x and y.
+
+    The format turns ``%%`` into one percent sign, as a statement sent without parameters must have it; so
+    a percent sign in a literal is doubled, and ``%%`` in the statement stays as it is."""
+    text, order, index = [], [], 0
+    for token in _PLACEHOLDERS.split(sql):
+        if token != "%s":
+            text.append(token)
+            continue
         if index in slots:
             text.append(" %d")
             order.append(slots[index])
         else:
-            # Back to one percent sign (the text is sent without parameters), escaped again for the format.
-            literal = psycopg_sql.Literal(value).as_string(None)
-            text.append(literal.replace("%", "%%"))
-        text.append(piece)
+            text.append(psycopg_sql.Literal(params[index]).as_string(None).replace("%", "%%"))
+        index += 1
+    if index != len(params):
+        raise ValueError(f"{index} placeholders for {len(params)} parameters")
     return "".join(text), order
+
+
+_PLACEHOLDERS = re.compile(r"(%%|%s)")
 
 
 COMPILED_TTL = 60.0

@@ -468,6 +468,20 @@ def test_a_tiles_statement_with_its_values_in_the_text_makes_the_same_tile(city_
         tile_sql_text(source, z="14); DROP TABLE layers_address; --", x=col, y=row)
 
 
+def test_a_statement_text_keeps_percent_signs_and_quotes_its_constants(db):
+    # No tile statement has a percent sign today; a selector rule with LIKE would bring one (written %% in
+    # the compiled statement, and possibly one in a constant). The text sent without parameters has one each.
+    sql = "SELECT %s, ST_TileEnvelope(%s, %s, %s) WHERE name LIKE 'Nord%%s' AND note = %s"
+    text, order = render._text_template(sql, ["Ruhr's 50%", -1, -2, -3, "x"], {1: 0, 2: 1, 3: 2})
+    statement = text % tuple((14, 8505, 5455)[i] for i in order)
+    assert (
+        statement == "SELECT 'Ruhr''s 50%', ST_TileEnvelope( 14,  8505,  5455) WHERE name LIKE 'Nord%s' AND note = 'x'"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement.replace(" WHERE", " FROM (SELECT 'Nord%s' AS name, 'x' AS note) t WHERE"))
+        assert cursor.fetchone()[0] == "Ruhr's 50%"
+
+
 def test_tile_statements_get_serial_plans_on_the_sites_connections(city_sized):
     # With parallel query as cheap as it gets, the planner would spread a tile over parallel workers, with a
     # parallel sequential scan (GiST scans cannot run in parallel): ~27 ms at city size against 1.2 ms. The

@@ -164,13 +164,11 @@ def _pool_check() -> None:
     """After a lost connection (a database restart, say), have the connection pool (if any) drop
     its broken idle connections now, before requests are handed them (pooled connections are not
     checked per request), and the tiles' own connections go too (geoportal/connection_stack.py)."""
-    from django.db import connections
-
     from geoportal.connection_stack import drop_all
 
     drop_all()
 
-    pool = connections["default"].pool
+    pool = connections[DEFAULT_DB_ALIAS].pool
     if pool is not None:
         try:
             pool.check()

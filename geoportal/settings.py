@@ -70,6 +70,9 @@ INSTALLED_APPS = [
     "rollout",
     "schools",
     "ogc",
+    "residents",
+    # The task queue's tables, admin and `manage.py procrastinate worker` (geoportal/queue.py).
+    "procrastinate.contrib.django",
 ]
 
 MIDDLEWARE = [
@@ -317,6 +320,8 @@ LOGGING = {
         # pygeoapi logs every client error (bad limit, ...) at ERROR with a traceback;
         # server errors still surface through django.request.
         "pygeoapi": {"level": "CRITICAL"},
+        # One line per management command otherwise ("Adding tasks from blueprint").
+        "procrastinate.blueprints": {"level": "WARNING"},
     },
 }
 

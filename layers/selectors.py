@@ -17,7 +17,9 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db.models import CharField, Count, F, Func, Q, QuerySet, Sum, Value
 
+from geoportal.errors import NotFoundError
 from layers.models import Address, District, Facility, Layer
+from layers.naming import house_parse, house_slug, slug
 
 User = AbstractBaseUser | AnonymousUser | None
 
@@ -128,6 +130,32 @@ def layer_search(
     if start is not None:
         queryset = queryset.filter(Q(temporal_end__isnull=True) | Q(temporal_end__gte=start))
     return queryset
+
+
+def address_get(*, pk: int, user: User = None) -> Address:
+    """One address by id (NotFoundError when there is none)."""
+    address = addresses_public(user=user).select_related("district").filter(pk=pk).first()
+    if address is None:
+        raise NotFoundError(f"no address {pk}")
+    return address
+
+
+def street_for_slug(*, postcode: str, street_slug: str) -> str | None:
+    """The street of ``postcode`` whose slug (layers.naming.slug) is ``street_slug``, or None."""
+    streets = addresses_public().filter(postcode=postcode).order_by("street").values_list("street", flat=True)
+    return next((name for name in streets.distinct() if slug(name) == street_slug), None)
+
+
+def address_by_permalink(*, postcode: str, street_slug: str, house: str, user: User = None) -> Address:
+    """The address a permalink names (layers.naming); NotFoundError when none does."""
+    parsed = house_parse(house)
+    street = street_for_slug(postcode=postcode, street_slug=street_slug) if parsed else None
+    if street is not None:
+        candidates = addresses_public(user=user).select_related("district")
+        for address in candidates.filter(postcode=postcode, street=street, house_number=parsed[0]):
+            if house_slug(address.house_number, address.house_number_suffix) == house.lower():
+                return address
+    raise NotFoundError(f"no address {postcode} {street_slug} {house}")
 
 
 def address_totals() -> dict[str, int]:

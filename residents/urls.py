@@ -1,0 +1,16 @@
+"""URLs of the residents' pages (German paths; English under /en/ through i18n_patterns).
+
+An address page's permalink is built by ``residents.links.address_url`` (layers/naming.py says why it is
+made of postcode, street and house number and not of a database id).
+"""
+
+from django.urls import path
+
+from residents.views import address
+
+app_name = "residents"
+
+urlpatterns = [
+    path("adresse/nr/<int:pk>/", address.address_by_id, name="address-by-id"),
+    path("adresse/<str:postcode>/<slug:street>/<str:house>/", address.address_page, name="address"),
+]

@@ -309,6 +309,13 @@ TILE_MAX_AGE = env_int("TILE_MAX_AGE", 300)
 # only; slower ones are also written to the shared cache (ogc/tiles/fast.py).
 TILE_SHARE_MIN_MS = env_int("TILE_SHARE_MIN_MS", 5)
 
+# Rate limits (geoportal/ratelimits.py): per client IP in the shared cache. Behind a proxy, the request header
+# that carries the client's address (e.g. HTTP_X_FORWARDED_FOR); django-ratelimit then takes its first entry.
+RATELIMIT_USE_CACHE = "shared"
+RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY") or None
+RATELIMIT_SUGGEST = env("RATELIMIT_SUGGEST", "120/m")
+RATELIMIT_FORMS = env("RATELIMIT_FORMS", "10/h")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

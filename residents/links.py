@@ -18,3 +18,8 @@ def address_url(address: Address) -> str:
             "house": house_slug(address.house_number, address.house_number_suffix),
         },
     )
+
+
+def street_url(*, street: str, postcode: str) -> str:
+    """The page of one street (all its addresses) within one postcode."""
+    return reverse("residents:street", kwargs={"postcode": postcode, "street": slug(street)})

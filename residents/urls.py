@@ -12,5 +12,6 @@ app_name = "residents"
 
 urlpatterns = [
     path("adresse/nr/<int:pk>/", address.address_by_id, name="address-by-id"),
+    path("adresse/<str:postcode>/<slug:street>/", address.street_page, name="street"),
     path("adresse/<str:postcode>/<slug:street>/<str:house>/", address.address_page, name="address"),
 ]

@@ -309,6 +309,44 @@ TILE_MAX_AGE = env_int("TILE_MAX_AGE", 300)
 # only; slower ones are also written to the shared cache (ogc/tiles/fast.py).
 TILE_SHARE_MIN_MS = env_int("TILE_SHARE_MIN_MS", 5)
 
+# Mail (geoportal/mail.py: always through the task queue). With EMAIL_HOST, SMTP; without (make run on a laptop),
+# each message is written as a file under EMAIL_FILE_PATH (default var/mail) instead of being sent.
+EMAIL_HOST = env("EMAIL_HOST")
+if EMAIL_HOST:
+    _port = env_int("EMAIL_PORT", 587)
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": EMAIL_HOST,
+                "port": _port,
+                "username": env("EMAIL_HOST_USER"),
+                "password": env("EMAIL_HOST_PASSWORD"),
+                "use_tls": env_bool("EMAIL_USE_TLS", _port == 587),
+                "use_ssl": env_bool("EMAIL_USE_SSL", _port == 465),
+                "timeout": env_int("EMAIL_TIMEOUT", 30),
+            },
+        }
+    }
+else:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": str(Path(env("EMAIL_FILE_PATH") or BASE_DIR / "var" / "mail"))},
+        }
+    }
+del EMAIL_HOST
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Glasfaserportal <glasfaserportal@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The site's public address (scheme, host, port; no trailing slash) for links in mails and feeds, which are
+# made outside any request (by the task queue's worker).
+SITE_URL = env("SITE_URL", f"http://127.0.0.1:{env('PORT', '8000')}").rstrip("/")
+if urlsplit(SITE_URL).scheme not in {"http", "https"} or not urlsplit(SITE_URL).netloc:
+    raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r} is not an http(s) address such as https://glasfaser.example.de")
+
+# The task queue (geoportal/queue.py): jobs are found in each app's tasks.py.
+PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
+
 # Rate limits (geoportal/ratelimits.py): per client IP in the shared cache. Behind a proxy, the request header
 # that carries the client's address (e.g. HTTP_X_FORWARDED_FOR); django-ratelimit then takes its first entry.
 RATELIMIT_USE_CACHE = "shared"
@@ -329,6 +367,7 @@ LOGGING = {
         "pygeoapi": {"level": "CRITICAL"},
         # One line per management command otherwise ("Adding tasks from blueprint").
         "procrastinate.blueprints": {"level": "WARNING"},
+        "procrastinate.periodic": {"level": "WARNING"},
     },
 }
 

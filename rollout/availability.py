@@ -1,8 +1,13 @@
 """Availability per address and provider, derived from plan versions in one SQL statement.
 
-``availability_recompute`` replaces the stored table from each provider's
-newest *published* version, so the table is public data. The same SELECT with
+``availability_recompute`` brings the stored table to what each provider's
+newest *published* version gives, so the table is public data. The same SELECT with
 ``include_unpublished`` serves planners' previews and is never stored.
+
+The recompute writes only what changed (rows that came, went or differ) and records each change of stage
+or expected date in ``AvailabilityChange`` under one ``AvailabilityChangeSet``, in the same transaction;
+the task queue then announces the change set (rollout/tasks.py): notifications and feeds read it, so
+they can only ever tell what the public table said.
 """
 
 from __future__ import annotations
@@ -10,9 +15,10 @@ from __future__ import annotations
 import logging
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from layers.models import Address
-from rollout.models import Availability, PlanArea, PlanVersion
+from rollout.models import Availability, AvailabilityChange, AvailabilityChangeSet, PlanArea, PlanVersion
 from rollout.stages import STAGE_RANK
 
 logger = logging.getLogger(__name__)
@@ -87,16 +93,72 @@ def _jit_off(cursor) -> None:
     cursor.execute("SET LOCAL jit = off")
 
 
+# One recompute at a time: each computes from the committed state it sees after taking the lock, so two
+# publishes at once (two providers) apply one after the other and neither undoes the other's rows.
+_LOCK = "SELECT pg_advisory_xact_lock(hashtext('rollout.availability_recompute'))"
+_KEY = "o.address_id = n.address_id AND o.provider_id = n.provider_id"
+
+
+def _changes_sql(*, table: str) -> str:
+    """Record what differs between the stored table (o) and the new rows (n): came, went, stage or date moved."""
+    change = AvailabilityChange._meta.db_table
+    return f"""
+        INSERT INTO {change} (changeset_id, address_id, provider_id, kind, old_stage, new_stage, old_expected_date,
+            new_expected_date, old_expected_precision, new_expected_precision, technology, max_down_mbits)
+        SELECT %s, COALESCE(n.address_id, o.address_id), COALESCE(n.provider_id, o.provider_id),
+               CASE WHEN o.address_id IS NULL THEN 'added' WHEN n.address_id IS NULL THEN 'removed'
+                    ELSE 'changed' END,
+               COALESCE(o.stage, ''), COALESCE(n.stage, ''), o.expected_date, n.expected_date,
+               COALESCE(o.expected_precision, ''), COALESCE(n.expected_precision, ''),
+               COALESCE(n.technology, o.technology), COALESCE(n.max_down_mbits, o.max_down_mbits)
+        FROM availability_new n FULL JOIN {table} o ON {_KEY}
+        WHERE o.address_id IS NULL OR n.address_id IS NULL OR o.stage <> n.stage
+           OR o.expected_date IS DISTINCT FROM n.expected_date
+           OR o.expected_precision IS DISTINCT FROM n.expected_precision
+    """
+
+
 @transaction.atomic
-def availability_recompute() -> int:
-    """Replace the public availability table from the newest published versions; returns the number of rows."""
+def availability_recompute(*, cause: PlanVersion | None = None) -> int:
+    """Bring the public availability table to the newest published versions; returns its number of rows.
+
+    Writes only rows that came, went or differ (a publish of one provider leaves the others' rows untouched),
+    records stage and date changes as one AvailabilityChangeSet (``cause``: the version whose publishing made
+    it) and has the task queue announce it after commit. Readers see the old table until this commits.
+    """
     sql, rank_params = _select_sql(include_unpublished=False, one_provider=False)
     table = Availability._meta.db_table
+    columns = ", ".join(COLUMNS)
+    assigned = ", ".join(f"{c} = n.{c}" for c in COLUMNS[2:])
+    olds = ", ".join(f"o.{c}" for c in COLUMNS[2:])
+    news = ", ".join(f"n.{c}" for c in COLUMNS[2:])
+    changeset = AvailabilityChangeSet.objects.create(version=cause, created_at=timezone.now())
     with connection.cursor() as cursor:
         _jit_off(cursor)
-        # DELETE, not TRUNCATE: readers keep seeing the old contents until this transaction commits.
-        cursor.execute(f"DELETE FROM {table}")
-        cursor.execute(f"INSERT INTO {table} ({', '.join(COLUMNS)}) {sql}", rank_params)
-        count = cursor.rowcount
-    logger.info("availability recomputed: %s rows", count)
+        cursor.execute(_LOCK)
+        cursor.execute("DROP TABLE IF EXISTS availability_new")
+        cursor.execute(f"CREATE TEMP TABLE availability_new ({columns}) ON COMMIT DROP AS {sql}", rank_params)
+        cursor.execute("ANALYZE availability_new")
+        cursor.execute(_changes_sql(table=table), [changeset.pk])
+        changes = cursor.rowcount
+        cursor.execute(f"DELETE FROM {table} o WHERE NOT EXISTS (SELECT FROM availability_new n WHERE {_KEY})")
+        differs = f"({olds}) IS DISTINCT FROM ({news})"
+        cursor.execute(f"UPDATE {table} o SET {assigned} FROM availability_new n WHERE {_KEY} AND {differs}")
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM availability_new n"
+            f" WHERE NOT EXISTS (SELECT FROM {table} o WHERE {_KEY})"
+        )
+        cursor.execute("SELECT count(*) FROM availability_new")
+        count = cursor.fetchone()[0]
+        cursor.execute("DROP TABLE availability_new")
+    if changes:
+        changeset.change_count = changes
+        changeset.save(update_fields=["change_count"])
+        from rollout.tasks import changeset_announce
+
+        # Deferred through this transaction's connection: the job exists exactly when the changes do.
+        changeset_announce.defer(changeset_id=changeset.pk)
+    else:
+        changeset.delete()
+    logger.info("availability recomputed: %s rows, %s changes of stage or date", count, changes)
     return count

@@ -299,6 +299,64 @@ class Availability(models.Model):
         return f"{self.address_id}/{self.provider_id}: {self.stage}"
 
 
+class AvailabilityChangeSet(models.Model):
+    """One recompute of the public availability table that changed something: the unit of notifications and feeds.
+
+    Written in the recompute's transaction, so it exists exactly when its changes do; ``version`` is the published
+    version that caused it (None for a recompute by hand). ``announced_at`` is set once the task queue has handed it
+    to the consumers (residents' notifications), so a retried job never announces it twice.
+    """
+
+    version = models.ForeignKey(PlanVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created"))
+    change_count = models.PositiveIntegerField(_("changes"), default=0)
+    announced_at = models.DateTimeField(_("announced"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("availability change set")
+        verbose_name_plural = _("availability change sets")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} ({self.change_count})"
+
+
+class AvailabilityChange(models.Model):
+    """What one recompute changed for one address and provider: stage or expected date, or the row came or went.
+
+    Published data only (it compares two states of the public Availability table), hence public like it.
+    """
+
+    class Kind(models.TextChoices):
+        ADDED = "added", _("newly planned or available")
+        REMOVED = "removed", _("no longer planned")
+        CHANGED = "changed", _("stage or date changed")
+
+    changeset = models.ForeignKey(AvailabilityChangeSet, on_delete=models.CASCADE, related_name="changes")
+    address = models.ForeignKey("layers.Address", on_delete=models.CASCADE, related_name="+", db_index=False)
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="+", db_index=False)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    old_stage = models.CharField(_("stage before"), max_length=32, blank=True)
+    new_stage = models.CharField(_("stage after"), max_length=32, blank=True)
+    old_expected_date = models.DateField(_("expected before"), null=True, blank=True)
+    new_expected_date = models.DateField(_("expected after"), null=True, blank=True)
+    old_expected_precision = models.CharField(max_length=8, blank=True)
+    new_expected_precision = models.CharField(max_length=8, blank=True)
+    technology = models.CharField(_("technology"), max_length=16, blank=True)
+    max_down_mbits = models.PositiveIntegerField(_("max. download (Mbit/s)"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("availability change")
+        verbose_name_plural = _("availability changes")
+        indexes = [
+            # An address's feed and notifications: its changes, newest first.
+            models.Index(fields=["address", "-changeset"], name="availabilitychange_address"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address_id}/{self.provider_id}: {self.kind}"
+
+
 class ProviderToken(models.Model):
     """A secret with which a provider member's programs write plans through the OGC API (Part 4).
 

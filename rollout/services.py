@@ -207,7 +207,7 @@ def plan_version_publish(*, version: PlanVersion, by: AnyUser, recompute: bool =
     version.published_by = account(by)
     version.save(update_fields=["published_at", "published_by"])
     if recompute:
-        availability_recompute()
+        availability_recompute(cause=version)
     return version
 
 

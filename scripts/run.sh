@@ -20,9 +20,13 @@ lint() {
     manage makemigrations --check --dry-run -v 1
 }
 
-# scripts/serve.sh: granian, its workers, threads and pooled connections.
+# scripts/serve.sh: granian, its workers, threads and pooled connections; beside it the task queue's worker
+# (scripts/worker.sh: mail, notifications, periodic upkeep), stopped with the server.
 serve() {
-    exec bash "$ROOT/scripts/serve.sh" --access-log "$@"
+    bash "$ROOT/scripts/worker.sh" &
+    local worker=$!
+    trap 'kill -TERM "$worker" 2>/dev/null; wait "$worker" 2>/dev/null' EXIT
+    bash "$ROOT/scripts/serve.sh" --access-log "$@"
 }
 
 cmd="${1:-}"; shift || true
@@ -37,7 +41,7 @@ case "$cmd" in
         compile_messages
         load_data
         manage collectstatic --noinput -v 0
-        log "serving on http://${HOST:-127.0.0.1}:$PORT (Ctrl-C stops; the database keeps running, 'make db-stop' stops it)"
+        log "serving on http://${HOST:-127.0.0.1}:$PORT with the task queue's worker (Ctrl-C stops both; the database keeps running, 'make db-stop' stops it)"
         serve
         ;;
     test)

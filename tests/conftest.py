@@ -56,3 +56,7 @@ def _data_version_watcher(django_db_setup):
     from geoportal.data_version import watcher_stop
 
     watcher_stop()
+
+
+# The real task queue's worker and the SMTP server it sends to (tests/queue.py).
+from tests.queue import outbox, smtp_server, task_worker  # noqa: E402, F401

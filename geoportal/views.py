@@ -68,7 +68,6 @@ def home(request: HttpRequest) -> HttpResponse:
     totals = layer_selectors.address_totals()
     context = {
         "map": _home_map(request),
-        "demo": layer_selectors.demo_data_present(),
         "counts": {
             "schools": school_selectors.school_list().count(),
             "addresses": totals["addresses"],

@@ -61,11 +61,6 @@ def district_list(*, level: str) -> QuerySet[District]:
     return _with_web_geojson(districts_public().filter(level=level)).order_by("name")
 
 
-def demo_data_present() -> bool:
-    """True when any generated (not official) district, address or facility is stored."""
-    return any(model.objects.filter(is_demo=True).exists() for model in (District, Address, Facility))
-
-
 def layer_list(*, slugs: list[str] | None = None) -> QuerySet[Layer]:
     """Published catalogue entries, optionally only those with the given slugs."""
     queryset = layers_published()

@@ -11,6 +11,7 @@ PostGIS) and serves features as application/geo+json with a Content-Crs header.
 from __future__ import annotations
 
 import json
+import re
 from copy import deepcopy
 from http import HTTPStatus
 from pathlib import Path
@@ -24,6 +25,8 @@ from django.contrib.gis.geos import Polygon
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.middleware.csp import get_nonce
 from django.utils import translation
+from django.utils.html import escape
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from django.views.static import serve
 from pygeoapi import l10n
@@ -31,6 +34,7 @@ from pygeoapi.api import API, F_HTML, F_JSON, FORMAT_TYPES, APIRequest, apply_gz
 from pygeoapi.openapi import get_oas
 from pygeoapi.util import render_j2_template, to_json
 
+from geoportal.demo import demo_data_present
 from geoportal.errors import InvalidInputError
 from ogc import params, records
 from ogc.collections import collection_get
@@ -75,7 +79,7 @@ def _execute(request: HttpRequest, function, *args, lean=False, state=None, chec
         finally:
             state_reset(token)
         if headers.get("Content-Type", "").startswith("text/html") and isinstance(content, str):
-            content = _with_nonce(request, content)
+            content = _with_demo_banner(_with_nonce(request, content))
         content = apply_gzip(headers, content)
     response = HttpResponse(content, status=status)
     for key, value in headers.items():
@@ -91,6 +95,38 @@ def _with_nonce(request: HttpRequest, html: str) -> str:
     nonce = get_nonce(request)
     # str() generates the lazy nonce; the middleware then puts it into the header.
     return html if nonce is None else html.replace("<script", f'<script nonce="{nonce!s}"')
+
+
+# The site's demo banner (templates/base.html) on pygeoapi's pages too, in the colours of static/geoportal/css/site.css.
+_DEMO_BANNER = (
+    '<p class="banner banner-demo" role="note" style="margin:1rem 0;padding:.75rem 1rem;border-left:6px solid #8a5a00;'
+    'background:#fff4d6;color:#1b1b1b"><strong>{title}</strong> {text}</p>'
+)
+
+
+_PAGE_LANGUAGE = re.compile(r'<html lang="([a-z]{2})"')
+
+
+def _with_demo_banner(html: str) -> str:
+    """pygeoapi's HTML with the demo banner at the top of its <main> while demo data is loaded, in the page's
+    language (pygeoapi's, from lang= or Accept-Language, which need not be Django's)."""
+    if "<main>" not in html or not demo_data_present():
+        return html
+    language = _PAGE_LANGUAGE.search(html)
+    with translation.override(language[1] if language else settings.LANGUAGE_CODE):
+        return html.replace("<main>", '<main><div class="container">' + _demo_banner() + "</div>", 1)
+
+
+def _demo_banner() -> str:
+    return _DEMO_BANNER.format(
+        title=escape(_("Demo data:")),
+        text=escape(
+            _(
+                "district boundaries, addresses, facilities, providers and their rollout plans are generated, "
+                "not official data."
+            )
+        ),
+    )
 
 
 def _bad_request(error: InvalidInputError) -> JsonResponse:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import date
 
+from django.template.defaultfilters import filesizeformat
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -67,6 +68,10 @@ REPORT_MESSAGES = [
     gettext_noop("attributes differ from the area's first row"),
     gettext_noop("duplicate feature key"),
     gettext_noop("duplicate feature"),
+    # rollout.edits (single areas written through the OGC API, Part 4)
+    gettext_noop("the key of a replaced area cannot change"),
+    gettext_noop("a new area needs its key"),
+    gettext_noop("an area with this key is already in the current plan"),
     # expected values
     gettext_noop("a polygon"),
     gettext_noop("polygon"),
@@ -81,8 +86,33 @@ REPORT_MESSAGES = [
     gettext_noop("a zip holding one Shapefile"),
     gettext_noop("at least one feature"),
     gettext_noop("WKT polygon"),
+    gettext_noop("a whole number ≥ 0"),
+    gettext_noop("a valid GeoPackage, GeoJSON, KML or zipped Shapefile"),
+    gettext_noop("a new key, or replace the existing area (PUT)"),
+    gettext_noop("polygons, a WKT column, lat/lon columns or street + house_number + postcode"),
+    gettext_noop("the CRS the coordinates are in, e.g. EPSG:25832"),
+    gettext_noop("unparseable date; expected a quarter (Q3/2027, 2027-Q3, 3. Quartal 2027) or a date (2027-09-30)"),
 ]
 _STAGE_MOVE = re.compile(r"^stage may not go from (\w+) to (\w+)$")
+# Hints with values in them are stored in English as written: translated by their pattern, the values kept.
+_HINTS = [
+    (
+        re.compile(r"^unknown \w+; expected one of (?P<values>.+) \(or a common spelling\)$"),
+        gettext_noop("one of %(values)s (or a common spelling)"),
+    ),
+    (re.compile(r"^a whole number from 0 to (?P<upper>\d+)$"), gettext_noop("a whole number from 0 to %(upper)s")),
+    (
+        re.compile(r"^at most (?P<limit>\d+) bytes uncompressed and a compression ratio below (?P<ratio>[\d.]+)$"),
+        gettext_noop("at most %(limit)s uncompressed and a compression ratio below %(ratio)s"),
+    ),
+    (
+        re.compile(r"^a valid GeoPackage, GeoJSON, KML or zipped Shapefile \((?P<detail>.+)\)$"),
+        gettext_noop("a valid GeoPackage, GeoJSON, KML or zipped Shapefile (%(detail)s)"),
+    ),
+    (re.compile(r"^≤ (?P<limit>\d+)$"), gettext_noop("at most %(limit)s")),
+]
+# Values of the hints above that are sizes in bytes: shown as the reader's "200,0 MB".
+_BYTES = {"limit"}
 
 
 def report_text(text: str | None) -> str:
@@ -95,6 +125,11 @@ def report_text(text: str | None) -> str:
             "old": stage_label(move.group(1)),
             "new": stage_label(move.group(2)),
         }
+    for pattern, translated in _HINTS:
+        hint = pattern.match(text)
+        if hint:
+            values = {k: filesizeformat(int(v)) if k in _BYTES else v for k, v in hint.groupdict().items()}
+            return _(translated) % values
     return _(text)
 
 

@@ -176,3 +176,15 @@ def test_records_search_form_works_under_our_csp(live_server, school_names, brow
     own_host = urlsplit(live_server.url).netloc
     assert [url for url in requests if urlsplit(url).scheme != "data" and urlsplit(url).netloc != own_host] == []
     assert [line for line in console if "Content Security Policy" in line or line.startswith("error")] == []
+
+
+@pytest.mark.parametrize("path", ["/quellen/", "/daten/", "/en/daten/"])
+def test_pages_with_long_urls_fit_a_phone(live_server, school_names, browser_page, path):
+    """Attributions and sources hold long URLs without spaces: they wrap instead of widening a 375 px page."""
+    page = browser_page
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(live_server.url + path)
+    assert page.locator(".source-facts").count() > 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"phone{path.replace('/', '-').rstrip('-')}.png"), full_page=True)

@@ -66,6 +66,10 @@ def test_home_has_no_demo_banner_without_demo_rows(client, city):
     assert "banner-demo" not in response.content.decode()
 
 
+DEMO_GERMAN = "Bezirksgrenzen, Adressen, Einrichtungen, Anbieter und ihre Ausbaupläne sind erfunden"
+DEMO_ENGLISH = "district boundaries, addresses, facilities, providers and their rollout plans are generated"
+
+
 def test_home_shows_demo_banner_with_demo_rows(client, city):
     _demo_district()
 
@@ -73,7 +77,43 @@ def test_home_shows_demo_banner_with_demo_rows(client, city):
 
     html = response.content.decode()
     assert "banner-demo" in html
-    assert "Bezirksgrenzen, Adressen und Einrichtungen sind erzeugt, keine amtlichen Daten." in html
+    assert DEMO_GERMAN in html
+
+
+def test_every_page_shows_the_demo_banner_while_demo_data_is_loaded(client, city):
+    """The site's pages, the planners' and providers' pages and pygeoapi's /ogc pages alike, in both languages."""
+    from django.utils import timezone
+
+    from rollout.models import PlanSubmission
+    from tests.factories import PlanAreaFactory, PlanVersionFactory, ProviderFactory, planner
+
+    provider = ProviderFactory(slug="alpha", is_demo=True)
+    submission = PlanSubmission.objects.create(provider=provider, original_name="plan.gpkg", received_at=timezone.now())
+    version = PlanVersionFactory(provider=provider, number=1)
+    PlanAreaFactory(version=version)
+    client.force_login(planner())
+    pages = [
+        "/",
+        "/quellen/",
+        "/daten/",
+        "/ausbau/",
+        "/ausbau/pruefung/",
+        f"/ausbau/einreichungen/{submission.pk}/",
+        f"/ausbau/anbieter/alpha/versionen/{version.number}/",
+        "/ogc?f=html",
+        "/ogc/collections?f=html",
+        "/ogc/collections/addresses/items?f=html",
+    ]
+    for page in pages:
+        response = client.get(page, follow=True)
+        assert response.status_code == 200, page
+        assert DEMO_GERMAN in response.content.decode(), page
+    assert DEMO_ENGLISH in client.get("/en/ausbau/pruefung/").content.decode()
+    assert DEMO_ENGLISH in client.get("/ogc?f=html&lang=en").content.decode()
+    # and once the demo rows are gone, no page says so
+    Provider.objects.filter(is_demo=True).update(is_demo=False)
+    for page in ["/ausbau/pruefung/", "/ogc?f=html"]:
+        assert "banner-demo" not in client.get(page).content.decode(), page
 
 
 def test_home_map_loads_only_vendored_leaflet(client, city):

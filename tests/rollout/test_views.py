@@ -517,7 +517,7 @@ def test_diff_map_and_table_of_a_second_version(client, users, alpha, tmp_path):
     assert "1 Gebiet mit verschobenem Termin" in html
     assert "später (verschoben)" in html
     assert "1 Gebiet mit geändertem Ausbaustand" in html
-    assert "<td>Im Bau</td><td>Haushalte passiert</td>" in html
+    assert "<td>Im Bau</td><td>Glasfaser in der Straße</td>" in html
     assert "<td>Q3/2028</td><td>Q4/2028</td>" in html  # the quarters as providers write them
     # and the map draws the three kinds with the vendored Leaflet only, and the legend repeats them
     assert re.search(r'<script[^>]+src="/static/vendor/leaflet-1\.9\.4/leaflet(\.[0-9a-f]{12})?\.js"', html)

@@ -18,7 +18,7 @@ from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db.models import CharField, Count, F, Func, Q, QuerySet, Sum, Value
 
 from geoportal.errors import NotFoundError
-from layers.models import Address, District, Facility, Layer
+from layers.models import Address, District, Facility, Layer, Street, Water
 from layers.naming import house_parse, house_slug, slug
 
 User = AbstractBaseUser | AnonymousUser | None
@@ -42,6 +42,16 @@ def facilities_public(*, user: User = None) -> QuerySet[Facility]:
     return Facility.objects.all()
 
 
+def streets_public(*, user: User = None) -> QuerySet[Street]:
+    """All streets: the context layer of the maps (public register data)."""
+    return Street.objects.all()
+
+
+def water_public(*, user: User = None) -> QuerySet[Water]:
+    """All water bodies the city loaded (none in the demo)."""
+    return Water.objects.all()
+
+
 def layers_published(*, user: User = None) -> QuerySet[Layer]:
     """Catalogue entries that are published."""
     return Layer.objects.filter(published=True)
@@ -62,8 +72,8 @@ def district_list(*, level: str) -> QuerySet[District]:
 
 
 def demo_data_present() -> bool:
-    """True when any generated (not official) district, address or facility is stored."""
-    return any(model.objects.filter(is_demo=True).exists() for model in (District, Address, Facility))
+    """True when any generated (not official) district, address, street or facility is stored."""
+    return any(model.objects.filter(is_demo=True).exists() for model in (District, Address, Street, Facility))
 
 
 def layer_list(*, slugs: list[str] | None = None) -> QuerySet[Layer]:

@@ -33,9 +33,11 @@ from rollout.selectors.features import (
     BUILDING,
     FIBRE,
     PLANNING,
+    address_status,
     availability_features,
     district_statistics,
     plan_area_features,
+    stage_rank,
 )
 from rollout.selectors.pages import (
     DIFF_MAP_LIMIT,
@@ -64,6 +66,7 @@ __all__ = [
     "FIBRE",
     "PLANNING",
     "VERSION_MAP_LIMIT",
+    "address_status",
     "addresses_labelled",
     "availability_features",
     "availability_preview",
@@ -82,6 +85,7 @@ __all__ = [
     "provider_version_get",
     "provider_workable_get",
     "provider_workspace",
+    "stage_rank",
     "providers_workable",
     "review_overview",
     "submission_diff_shapes",

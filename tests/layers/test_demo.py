@@ -109,7 +109,8 @@ def test_the_street_network_is_stored_as_streets_of_the_addresses(city):
 
     # every street an address names is a Street row of its postcode, in the Stadtteil the address lies in
     unmatched = _scalar(
-        """SELECT count(*) FROM layers_address a LEFT JOIN layers_street s ON s.name = a.street AND s.postcode = a.postcode
+        """SELECT count(*) FROM layers_address a
+           LEFT JOIN layers_street s ON s.name = a.street AND s.postcode = a.postcode
            WHERE s.id IS NULL OR s.district_id IS DISTINCT FROM a.district_id"""
     )
     assert unmatched == 0
@@ -117,10 +118,13 @@ def test_the_street_network_is_stored_as_streets_of_the_addresses(city):
     assert not Street.objects.filter(is_demo=False).exists()
     assert _scalar("SELECT bool_and(ST_IsValid(geom) AND ST_Length(geom) > 25) FROM layers_street")
     # each address stands about a setback from its street's centre line
-    assert _scalar(
-        """SELECT max(ST_Distance(a.geom, s.geom)) FROM layers_address a
+    assert (
+        _scalar(
+            """SELECT max(ST_Distance(a.geom, s.geom)) FROM layers_address a
            JOIN layers_street s ON s.name = a.street AND s.postcode = a.postcode"""
-    ) < 20
+        )
+        < 20
+    )
 
 
 def test_homes_per_address_match_the_city(city):

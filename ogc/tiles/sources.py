@@ -23,6 +23,7 @@ from importlib import import_module
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from rollout.stages import Stage, Technology
 
@@ -166,7 +167,7 @@ SOURCES: dict[str, TileSource] = {
         ),
         TileSource(
             id="streets",
-            title=_("Streets"),
+            title=pgettext_lazy("tileset", "Streets"),
             selector="layers.selectors.streets_public",
             geometry="geom",
             dimension=1,
@@ -176,7 +177,7 @@ SOURCES: dict[str, TileSource] = {
         ),
         TileSource(
             id="water",
-            title=_("Water bodies"),
+            title=pgettext_lazy("tileset", "Water bodies"),
             description=_("Rivers, lakes and canals as the city loaded them: areas and centre lines."),
             selector="layers.selectors.water_public",
             geometry="geom",

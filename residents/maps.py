@@ -39,13 +39,13 @@ Everything here is published data; this module reads it through the selectors (p
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Iterable
 
 from django.conf import settings
 from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
-from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext, pgettext_lazy
 
@@ -125,7 +125,8 @@ def _attribution(layers: Iterable[str], *, water: bool) -> str:
     slugs = [slug for layer in layers for slug in CREDITS.get(layer, ())] + (["gewaesser"] if water else [])
     texts = dict(layer_list(slugs=slugs).values_list("slug", "attribution"))
     ordered = list(dict.fromkeys(texts[slug] for slug in slugs if slug in texts))
-    return " · ".join(str(escape(text)) for text in ordered)
+    # Python's escape, not Django's: a plain str, so the template escapes it once more for the attribute.
+    return " · ".join(html.escape(text) for text in ordered)
 
 
 def _alternatives() -> list[dict]:
@@ -200,7 +201,7 @@ def portal_map(
         "background": BACKGROUND,
         "attribution": _attribution(layers, water=water),
         "basemap": basemap,
-        "basemap-attribution": str(escape(settings.BASEMAP_ATTRIBUTION)) if basemap else "",
+        "basemap-attribution": html.escape(settings.BASEMAP_ATTRIBUTION) if basemap else "",
         "basemap-max-zoom": str(settings.BASEMAP_MAX_ZOOM),
         "text-details": pgettext("portal map", "Details"),
         "text-providers": _("Providers with a plan here: {count}"),

@@ -256,7 +256,7 @@ async function portalMap(element) {
   for (const input of document.querySelectorAll(`#${element.id}-layers [data-layer-toggle]`)) {
     input.addEventListener("change", () => setVisible(map, groups[input.dataset.layerToggle].map((l) => l.id), input.checked));
   }
-  for (const input of element.parentElement.querySelectorAll("[data-provider-toggle]")) {
+  for (const input of (element.closest(".portal-map") ?? document).querySelectorAll("[data-provider-toggle]")) {
     input.disabled = false;
     input.addEventListener("change", () => {
       setVisible(map, (groups.providers[input.dataset.providerToggle] ?? []).map((l) => l.id), input.checked);

@@ -16,11 +16,11 @@ _known: dict[str, object] = {"versions": None, "present": False}
 
 
 def demo_data_present() -> bool:
-    """True while any generated district, address, facility or provider is stored."""
-    from layers.models import Address, District, Facility
+    """True while any generated district, address, street, facility or provider is stored."""
+    from layers.models import Address, District, Facility, Street
     from rollout.models import Provider
 
-    models = (District, Address, Facility, Provider)
+    models = (District, Address, Street, Facility, Provider)
     versions = data_versions(tables=[model._meta.db_table for model in models])
     if versions is not None and _known["versions"] == versions:
         return bool(_known["present"])

@@ -5,22 +5,15 @@ import logging
 from django.db import connection
 from django.db.utils import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.middleware.csp import get_nonce
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from geoportal.webmaps import map_embed
 from layers import selectors as layer_selectors
-from layers.maps import city_map
-from layers.models import District
+from residents.maps import portal_map
 from schools import selectors as school_selectors
 
 logger = logging.getLogger(__name__)
-
-# Catalogue entries whose data the home map draws, for its attribution.
-HOME_MAP_LAYERS = ["stadtgrenze", "schulen"]
-DISTRICT_LAYER = "stadtbezirke"
 
 # The vendored browser libraries, for the sources page (see static/vendor/README.md).
 VENDORED_SOFTWARE = [
@@ -30,6 +23,13 @@ VENDORED_SOFTWARE = [
         "licence": "BSD-2-Clause",
         "licence_file": "vendor/leaflet-1.9.4/LICENSE",
         "url": "https://leafletjs.com",
+    },
+    {
+        "name": "Noto Sans",
+        "version": "5.3.0",
+        "licence": "OFL-1.1",
+        "licence_file": "vendor/noto-sans-5.3.0/LICENSE",
+        "url": "https://fontsource.org/fonts/noto-sans",
     },
     {
         "name": "MapLibre GL JS",
@@ -48,26 +48,12 @@ VENDORED_SOFTWARE = [
 ]
 
 
-def _home_map(request: HttpRequest):
-    boroughs = list(layer_selectors.district_list(level=District.Level.BOROUGH))
-    quarters = list(layer_selectors.district_list(level=District.Level.QUARTER))
-    # Credit only what is drawn: the district layer's attribution only with districts on the map.
-    slugs = HOME_MAP_LAYERS + ([DISTRICT_LAYER] if boroughs or quarters else [])
-    fmap = city_map(
-        city=layer_selectors.district_city(),
-        boroughs=boroughs,
-        quarters=quarters,
-        schools=list(school_selectors.school_map_list()),
-        attributions=[layer.attribution for layer in layer_selectors.layer_list(slugs=slugs)],
-    )
-    return map_embed(fmap, nonce=str(get_nonce(request)))
-
-
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     totals = layer_selectors.address_totals()
     context = {
-        "map": _home_map(request),
+        # The residents' map: every layer, the whole city (residents/maps.py).
+        "portal_map": portal_map(),
         "counts": {
             "schools": school_selectors.school_list().count(),
             "addresses": totals["addresses"],

@@ -1,9 +1,9 @@
-"""Admin of the base layers: districts, addresses, facilities, catalogue, Breitbandatlas figures."""
+"""Admin of the base layers: districts, addresses, streets, water, facilities, catalogue, Breitbandatlas figures."""
 
 from django.contrib import admin
 
 from geoportal.admin import PortalGISModelAdmin
-from layers.models import Address, BroadbandAtlasValue, District, Facility, Layer
+from layers.models import Address, BroadbandAtlasValue, District, Facility, Layer, Street, Water
 
 
 @admin.register(District)
@@ -28,6 +28,22 @@ class AddressAdmin(PortalGISModelAdmin):
     @admin.display(description=Address._meta.get_field("house_number").verbose_name, ordering="house_number")
     def house_label(self, obj: Address) -> str:
         return obj.house_label
+
+
+@admin.register(Street)
+class StreetAdmin(PortalGISModelAdmin):
+    list_display = ["name", "postcode", "district", "is_demo"]
+    list_filter = ["is_demo", "district", "postcode"]
+    search_fields = ["name", "postcode"]
+    list_select_related = ["district"]
+    autocomplete_fields = ["district"]
+
+
+@admin.register(Water)
+class WaterAdmin(PortalGISModelAdmin):
+    list_display = ["__str__", "kind", "source", "is_demo"]
+    list_filter = ["kind", "is_demo"]
+    search_fields = ["name", "source"]
 
 
 @admin.register(Facility)

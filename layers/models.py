@@ -89,6 +89,62 @@ class Address(models.Model):
         return f"{self.house_number}{self.house_number_suffix}"
 
 
+class Street(models.Model):
+    """A named street: the context layer of every map and the unit of "my street".
+
+    One row per name and postcode; a street file's segments of one street are merged into its
+    MultiLineString on import. ``district`` is the Stadtteil the street mostly lies in (the
+    longest part of it), set in SQL by the importer and the demo generator.
+    """
+
+    name = models.CharField(_("name"), max_length=200)
+    postcode = models.CharField(_("postcode"), max_length=5, blank=True, default="")
+    district = models.ForeignKey(
+        District, verbose_name=_("district"), null=True, blank=True, on_delete=models.SET_NULL, related_name="streets"
+    )
+    geom = models.MultiLineStringField(_("course"), srid=SRID)
+    source = models.CharField(_("source"), max_length=300, blank=True)
+    is_demo = models.BooleanField(_("demo data"), default=False)
+
+    class Meta:
+        verbose_name = _("street")
+        verbose_name_plural = _("streets")
+        ordering = ["name", "postcode"]
+        constraints = [models.UniqueConstraint(fields=["name", "postcode"], name="street_unique_name_postcode")]
+        indexes = [models.Index(fields=["postcode", "name"], name="street_postcode_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.postcode}" if self.postcode else self.name
+
+
+class Water(models.Model):
+    """A river, lake, canal or other water body: context of the maps, drawn when the city loaded its own.
+
+    ``geom`` is a MultiPolygon (lakes, wide rivers as areas) or a MultiLineString (rivers and
+    canals as centre lines); the database refuses any other type (migration 0006).
+    """
+
+    class Kind(models.TextChoices):
+        RIVER = "river", _("River")
+        LAKE = "lake", _("Lake")
+        CANAL = "canal", _("Canal")
+        OTHER = "other", _("Other water")
+
+    name = models.CharField(_("name"), max_length=200, blank=True, default="")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.OTHER)
+    geom = models.GeometryField(_("shape"), srid=SRID)
+    source = models.CharField(_("source"), max_length=300, blank=True)
+    is_demo = models.BooleanField(_("demo data"), default=False)
+
+    class Meta:
+        verbose_name = _("water body")
+        verbose_name_plural = _("water bodies")
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return self.name or self.get_kind_display()
+
+
 class Facility(models.Model):
     """A public facility of the city (Bürgeramt, library, fire station, pool, ...)."""
 

@@ -18,7 +18,7 @@ from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db.models import CharField, Count, F, Func, Q, QuerySet, Sum, Value
 
 from geoportal.errors import NotFoundError
-from layers.models import Address, District, Facility, Layer
+from layers.models import Address, District, Facility, Layer, Street, Water
 from layers.naming import house_parse, house_slug, slug
 
 User = AbstractBaseUser | AnonymousUser | None
@@ -40,6 +40,16 @@ def addresses_public(*, user: User = None) -> QuerySet[Address]:
 def facilities_public(*, user: User = None) -> QuerySet[Facility]:
     """All city facilities."""
     return Facility.objects.all()
+
+
+def streets_public(*, user: User = None) -> QuerySet[Street]:
+    """All streets: the context layer of the maps (public register data)."""
+    return Street.objects.all()
+
+
+def water_public(*, user: User = None) -> QuerySet[Water]:
+    """All water bodies the city loaded (none in the demo)."""
+    return Water.objects.all()
 
 
 def layers_published(*, user: User = None) -> QuerySet[Layer]:

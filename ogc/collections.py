@@ -127,6 +127,23 @@ COLLECTIONS: dict[str, Collection] = {
             },
         ),
         Collection(
+            id="streets",
+            selector="layers.selectors.streets_public",
+            layer="strassen",
+            title="Streets",
+            geometry_type="MultiLineString",
+            fields={"name": STRING, "postcode": STRING, "district_id": INTEGER},
+        ),
+        Collection(
+            id="water",
+            selector="layers.selectors.water_public",
+            layer="gewaesser",
+            title="Water bodies",
+            # MultiPolygons (lakes, river surfaces) and MultiLineStrings (centre lines) side by side.
+            geometry_type="Geometry",
+            fields={"name": STRING, "kind": STRING},
+        ),
+        Collection(
             id="rollout-areas",
             editable=True,
             selector="rollout.selectors.plan_area_features",
@@ -180,6 +197,23 @@ COLLECTIONS: dict[str, Collection] = {
                 "expected_date": DATE,
                 "expected_precision": STRING,
                 "last_confirmed": DATETIME,
+            },
+        ),
+        Collection(
+            id="address-status",
+            selector="rollout.selectors.address_status",
+            layer="ausbaustand",
+            title="Rollout status per address",
+            geometry_type="Point",
+            fields={
+                "street": STRING,
+                "house_number": INTEGER,
+                "house_number_suffix": STRING,
+                "postcode": STRING,
+                "district_id": INTEGER,
+                "stage": STRING,
+                "provider_count": INTEGER,
+                "max_down_mbits": INTEGER,
             },
         ),
         Collection(

@@ -31,8 +31,9 @@ from layers.demo.districts import BOROUGHS, QUARTERS, districts_create, quarter_
 from layers.demo.facilities import facilities_create
 from layers.demo.plans import demo_plans_create
 from layers.demo.providers import demo_providers_create
-from layers.demo.streets import street_name_pool, street_network
-from layers.models import Address, District, Facility
+from layers.demo.streets import street_name_pool, street_network, streets_copy
+from layers.importers.streets import streets_assign_districts
+from layers.models import Address, District, Facility, Street
 from rollout.models import Availability, PlanSubmission, PlanVersion, Provider
 
 __all__ = ["DemoDataExists", "DemoReport", "demo_delete", "demo_generate", "demo_providers_create"]
@@ -66,7 +67,7 @@ class DemoReport:
 
 
 def demo_exists() -> bool:
-    return any(m.objects.filter(is_demo=True).exists() for m in (District, Address, Facility, Provider))
+    return any(m.objects.filter(is_demo=True).exists() for m in (District, Address, Street, Facility, Provider))
 
 
 @transaction.atomic
@@ -74,6 +75,7 @@ def demo_delete() -> int:
     """Delete every demo record (never a non-demo one); returns the number of rows deleted."""
     deleted = _demo_plans_delete(Provider.objects.filter(is_demo=True))
     deleted += Address.objects.filter(is_demo=True).delete()[0]
+    deleted += Street.objects.filter(is_demo=True).delete()[0]
     deleted += Facility.objects.filter(is_demo=True).delete()[0]
     deleted += Provider.objects.filter(is_demo=True).delete()[0]
     # Parents are protected: remove the lowest level first.
@@ -117,7 +119,8 @@ def _city_shape() -> tuple[District, shapely.Geometry]:
 def _addresses_generate(
     *, shapes: dict[str, shapely.Geometry], total: int, seed: int, progress: Callable[[str], None]
 ) -> tuple[dict[str, Houses], int]:
-    """Streets and addresses for every Stadtteil, written as they are made; returns them and the street count."""
+    """Streets and addresses for every Stadtteil, written as they are made; returns the addresses and the number
+    of streets (every street of the network, also those without a house: lanes along fields and parks)."""
     pool = street_name_pool()
     urbanity = np.array([q.urbanity for q in QUARTERS])
     counts = _split(total, np.array([shapes[q.key].area * q.density for q in QUARTERS]))
@@ -138,8 +141,8 @@ def _addresses_generate(
             rng=rng,
         )
         houses_copy(houses, postcode=quarter.postcode)
+        streets += streets_copy(network, postcode=quarter.postcode)
         made[quarter.key] = houses
-        streets += len(set(houses.street.tolist()))
         progress(f"  {quarter.name}: {len(network)} streets, {len(houses)} addresses, {int(homes[i])} homes")
     return made, streets
 
@@ -163,6 +166,7 @@ def demo_generate(
         progress(f"districts: {len(BOROUGHS)} Stadtbezirke, {len(quarters)} Stadtteile")
         houses, streets = _addresses_generate(shapes=shapes, total=addresses, seed=seed, progress=progress)
         assigned = addresses_assign_districts()
+        streets_assign_districts()
         if assigned != addresses:
             raise GeoportalError(f"only {assigned} of {addresses} demo addresses lie inside a demo Stadtteil")
         facilities = facilities_create(

@@ -4,7 +4,8 @@ Names are generic German compositions (tree, flower, bird, poet, landscape and
 neighbouring-town stems with the usual endings), unique within a postcode.
 The network is a rotated, jittered block grid clipped to the Stadtteil and cut
 into streets of a few hundred metres; some blocks are left out so the map shows
-parks and fields instead of a uniform mesh.
+parks and fields instead of a uniform mesh. ``streets_copy`` stores a network
+as Street rows (``is_demo``) with COPY, as the addresses are stored.
 """
 
 from __future__ import annotations
@@ -13,7 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from django.db import connection
 from shapely import affinity, ops
+
+from layers.models import SRID
+from layers.models import Street as StreetRow
 
 # Stems that take the common endings ("Birkenweg", "Am Lindenhof", "Im Rosengrund").
 NATURE_STEMS = (
@@ -117,3 +122,18 @@ def street_network(
     # Through-road names (…straße, …allee) to the longest streets, paths and lanes to the short ones.
     chosen.sort(key=lambda n: 0 if any(m in n for m in MAJOR) else 1)
     return [Street(name, line) for name, line in zip(chosen, lines, strict=False)]
+
+
+def streets_copy(streets: list[Street], *, postcode: str) -> int:
+    """Append the streets to the street table with COPY (one MultiLineString each); returns how many.
+
+    Districts are assigned afterwards in SQL (layers.importers.streets.streets_assign_districts).
+    """
+    table = StreetRow._meta.db_table
+    lines = np.array([shapely.MultiLineString([s.line]) for s in streets], dtype=object)
+    wkt = shapely.to_wkt(lines, rounding_precision=2, trim=True) if len(lines) else []
+    with connection.cursor() as cursor, cursor.connection.cursor() as raw:
+        with raw.copy(f"COPY {table} (name, postcode, geom, source, is_demo) FROM STDIN") as copy:
+            for street, text in zip(streets, wkt, strict=True):
+                copy.write_row((street.name, postcode, f"SRID={SRID};{text}", "Demo data (generated)", True))
+    return len(streets)

@@ -15,6 +15,7 @@ from geoportal.errors import ImportFailed, InvalidInputError
 from layers.importers.addresses import addresses_assign_districts
 from layers.importers.base import ImportReport, Problems, Progress, city_boundary
 from layers.importers.readers import text_value
+from layers.importers.streets import streets_assign_districts
 from layers.importers.vector import fields_resolve, vector_frame, vector_layers
 from layers.models import SRID, District
 
@@ -170,7 +171,7 @@ def districts_import(
     dry_run: bool = False,
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Create or update districts (by code) from a vector file; atomic. Reassigns addresses to districts.
+    """Create or update districts (by code) from a vector file; atomic. Reassigns addresses and streets to districts.
 
     ``replace_demo`` deletes the demo districts (``is_demo``) in the same transaction.
     """
@@ -199,6 +200,7 @@ def districts_import(
                 _demo_delete(report)
             _write(records, level=level, parent=parent, source=str(path.name), report=report)
             report.districts_assigned = addresses_assign_districts()
+            streets_assign_districts()
             if dry_run:
                 transaction.set_rollback(True)
     except IntegrityError as exc:

@@ -19,8 +19,11 @@ from layers.importers.base import TARGET_CRS, ImportReport, Problems, Progress, 
 from layers.importers.readers import DEFAULTS, REQUIRED, AddressMapping, AddressRow, address_row_build, text_value
 
 
-def vector_layers(path: Path, *, layer: str | None, where: str) -> list[str | int]:
-    """The layers to read: the given one, for OSM files points + multipolygons, else the first."""
+def vector_layers(
+    path: Path, *, layer: str | None, where: str, osm: tuple[str, ...] = ("points", "multipolygons")
+) -> list[str | int]:
+    """The layers to read: the given one, for OSM files those of ``osm`` (addresses: points and
+    multipolygons; streets: lines), else the first."""
     try:
         listed = pyogrio.list_layers(path)
     except (DataSourceError, OSError) as exc:
@@ -31,7 +34,7 @@ def vector_layers(path: Path, *, layer: str | None, where: str) -> list[str | in
             raise ImportFailed(f"no layer {layer!r}; the file has: {', '.join(names)}", where=where)
         return [layer]
     if path.suffix.lower() in (".osm", ".pbf"):
-        return [name for name in ("points", "multipolygons") if name in names]
+        return [name for name in osm if name in names]
     if not names:
         raise ImportFailed("the file holds no layers", where=where)
     return [names[0]]
@@ -40,12 +43,13 @@ def vector_layers(path: Path, *, layer: str | None, where: str) -> list[str | in
 OTHER_TAGS = re.compile(r'"((?:[^"\\]|\\.)*)"=>"((?:[^"\\]|\\.)*)"')
 
 
-def _other_tags_expand(frame) -> None:
-    """OSM files: lift the tags GDAL packs into ``other_tags`` (hstore text) into columns."""
+def _other_tags_expand(frame, *, keys: tuple[str, ...] = ()) -> None:
+    """OSM files: lift the tags GDAL packs into ``other_tags`` (hstore text) into columns: every ``addr:*``
+    tag, and ``keys`` (e.g. ``water``, which GDAL's default configuration leaves there)."""
     if "other_tags" not in frame.columns:
         return
     parsed = [dict(OTHER_TAGS.findall(tags)) if isinstance(tags, str) else {} for tags in frame["other_tags"]]
-    keys = sorted({key for tags in parsed for key in tags if key.startswith("addr:")})
+    keys = sorted({key for tags in parsed for key in tags if key.startswith("addr:") or key in keys})
     for key in keys:
         if key not in frame.columns:
             frame[key] = [tags.get(key) for tags in parsed]
@@ -65,14 +69,15 @@ def _geojson_crs_check(path: Path, *, where: str) -> None:
         crs_parse(name, where=f"{where}, member crs")
 
 
-def vector_frame(path: Path, *, layer: str | int, crs: str | None, warnings: list[str]):
-    """(GeoDataFrame of one layer reprojected to EPSG:25832, source CRS); errors name file and layer."""
+def vector_frame(path: Path, *, layer: str | int, crs: str | None, warnings: list[str], osm_keys: tuple[str, ...] = ()):
+    """(GeoDataFrame of one layer reprojected to EPSG:25832, source CRS); errors name file and layer.
+    ``osm_keys``: OSM tags to lift out of ``other_tags`` besides the ``addr:*`` ones."""
     where = f"{path}, layer {layer}"
     try:
         frame = pyogrio.read_dataframe(path, layer=layer)
     except (DataSourceError, DataLayerError, FieldError, GeometryError, OSError, ValueError) as exc:
         raise ImportFailed(f"cannot read the layer: {exc}", where=where) from exc
-    _other_tags_expand(frame)
+    _other_tags_expand(frame, keys=osm_keys)
     file_crs = frame.crs.to_wkt() if frame.crs is not None else None
     _geojson_crs_check(path, where=where)
     prj = path.with_suffix(".prj")

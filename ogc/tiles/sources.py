@@ -10,7 +10,8 @@ Zoom ranges: below z13 an address tile covers most of the city (a z12 tile is
 about 6 km wide here, ~20,000 addresses, a tile of several hundred kB), which
 no map draws usefully; from z13 a tile holds at most a few thousand points.
 Rollout areas are a few hundred polygons, readable from z10 (the whole city in
-a few tiles). Above z18 clients overzoom the z18 tiles.
+a few tiles); so are streets (about 1,300 in the city, lines simplified by the tile
+grid) and water, the context of every map. Above z18 clients overzoom the z18 tiles.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from importlib import import_module
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from rollout.stages import Stage, Technology
 
@@ -139,6 +141,50 @@ SOURCES: dict[str, TileSource] = {
             min_zoom=10,
             max_zoom=18,
             audience="ogc.tiles.sources.rollout_audience",
+        ),
+        TileSource(
+            id="address-status",
+            title=_("Rollout status per address"),
+            description=_(
+                "One point per address with published availability: the best stage across providers, the number "
+                "of providers with a live plan and the best maximum download. The residents' map."
+            ),
+            selector="rollout.selectors.address_status",
+            geometry="geom",
+            dimension=0,
+            properties=(
+                Prop("id", "id", "integer", _("the address's id (/adresse/nr/<id>/)")),
+                Prop("stage", "stage", description=_("best stage across providers: ") + ", ".join(Stage.values)),
+                Prop("providers", "provider_count", "integer", _("providers whose plan here is not cancelled")),
+                Prop("max_down_mbits", "max_down_mbits", "integer", _("best maximum download in Mbit/s")),
+                Prop("street", "street"),
+                Prop("house_number", "house_number", "integer"),
+                Prop("house_number_suffix", "house_number_suffix"),
+                Prop("postcode", "postcode"),
+            ),
+            min_zoom=13,
+            max_zoom=18,
+        ),
+        TileSource(
+            id="streets",
+            title=pgettext_lazy("tileset", "Streets"),
+            selector="layers.selectors.streets_public",
+            geometry="geom",
+            dimension=1,
+            properties=(Prop("id", "id", "integer"), Prop("name", "name"), Prop("postcode", "postcode")),
+            min_zoom=10,
+            max_zoom=18,
+        ),
+        TileSource(
+            id="water",
+            title=pgettext_lazy("tileset", "Water bodies"),
+            description=_("Rivers, lakes and canals as the city loaded them: areas and centre lines."),
+            selector="layers.selectors.water_public",
+            geometry="geom",
+            dimension=2,
+            properties=(Prop("id", "id", "integer"), Prop("name", "name"), Prop("kind", "kind")),
+            min_zoom=10,
+            max_zoom=18,
         ),
         TileSource(
             id="availability",

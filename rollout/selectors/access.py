@@ -74,6 +74,12 @@ def submissions_visible(*, user: AnyUser) -> QuerySet[PlanSubmission]:
     return submissions.filter(provider_id__in=member_provider_ids(user))
 
 
+def providers_published(*, user: AnyUser = None) -> QuerySet[Provider]:
+    """Providers with at least one published plan version, by name: those the public maps and pages name."""
+    published = PlanVersion.objects.filter(provider=OuterRef("pk"), published_at__isnull=False)
+    return Provider.objects.filter(Exists(published)).order_by("name")
+
+
 def providers_workable(*, user: AnyUser) -> QuerySet[Provider]:
     """Providers whose unpublished plans the user works on: planners all, members their own, others none."""
     if is_planner(user):

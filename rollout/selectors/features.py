@@ -1,21 +1,26 @@
-"""Rollout data as the OGC API and tiles serve it: plan areas, availability, district statistics."""
+"""Rollout data as the OGC API and tiles serve it: plan areas, availability, address status, district statistics."""
 
 from __future__ import annotations
 
 from django.contrib.gis.db.models import GeometryField, MultiPolygonField, Union
+from django.db import connection
 from django.db.models import (
     BooleanField,
+    Case,
+    Count,
     Exists,
     ExpressionWrapper,
     F,
     FloatField,
     Func,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.functions import Cast, Coalesce, NullIf, Round
 
@@ -23,7 +28,7 @@ from layers.models import SRID, Address, District
 from rollout.models import Availability, PlanArea
 from rollout.roles import AnyUser
 from rollout.selectors.access import ADDRESS_LIST_RADIUS_M, availability_visible, plan_areas_visible
-from rollout.stages import Stage, Technology
+from rollout.stages import STAGE_RANK, Stage, Technology
 
 
 def _address_list_shape() -> Subquery:
@@ -62,6 +67,56 @@ def availability_features(*, user: AnyUser) -> QuerySet[Availability]:
         provider_slug=F("provider__slug"),
         provider_name=F("provider__name"),
     )
+
+
+def stage_rank() -> Case:
+    """rollout.stages.STAGE_RANK of a row's ``stage`` in SQL (cancelled lowest, bookable highest)."""
+    return Case(
+        *(When(stage=stage, then=Value(rank)) for stage, rank in STAGE_RANK.items()), output_field=IntegerField()
+    )
+
+
+def address_status(*, user: AnyUser = None) -> QuerySet[Address]:
+    """One row per address with published availability: its best stage across providers, how many providers
+    plan, build or offer there, and the best maximum download any of them promises. The residents' map.
+
+    ``stage`` is the most advanced stage (STAGE_RANK; a cancelled plan only where no live one is left; between
+    equal stages the faster offer), ``provider_count`` counts providers whose plan is not cancelled, and
+    ``max_down_mbits`` is the highest download of those (None where none says). Published data only: the
+    rows come from the public Availability table (``availability_visible``), whoever asks. Correlated
+    subqueries on the (address, provider) index, so a tile of this set costs about what an availability
+    tile costs (bench/README.md), with one point per address instead of one per provider.
+    """
+    rows = availability_visible(user=user).filter(address=OuterRef("pk")).order_by()
+    live = rows.exclude(stage=Stage.CANCELLED)
+    best = rows.annotate(rank=stage_rank()).order_by("-rank", F("max_down_mbits").desc(nulls_last=True), "provider_id")
+    return Address.objects.filter(Exists(rows)).annotate(
+        stage=Subquery(best.values("stage")[:1]),
+        provider_count=Coalesce(Subquery(live.annotate(n=_count("pk")).values("n")), 0),
+        max_down_mbits=Subquery(live.annotate(n=_sum("max_down_mbits", "MAX")).values("n")),
+    )
+
+
+def address_status_counts(*, user: AnyUser = None) -> dict[str, int]:
+    """How many addresses have each best stage (as ``address_status`` gives it), in one statement: the numbers
+    behind the map's legend. Stages no address has are left out."""
+    ranks = {rank: stage for stage, rank in STAGE_RANK.items()}
+    best = availability_visible(user=user).order_by().values("address_id").annotate(best=Max(stage_rank()))
+    sql, params = best.values("best").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT best, count(*) FROM ({sql}) AS per_address GROUP BY best", params)
+        return {ranks[rank]: count for rank, count in cursor.fetchall()}
+
+
+def provider_address_counts(*, user: AnyUser = None) -> dict[int, int]:
+    """Per provider id, the addresses where its published plan is live (not cancelled): the legend of its layer."""
+    rows = availability_visible(user=user).exclude(stage=Stage.CANCELLED).order_by().values("provider_id")
+    return dict(rows.annotate(n=Count("address_id")).values_list("provider_id", "n"))
+
+
+def _count(expression: str) -> Func:
+    # As _sum: the subquery's WHERE already picks one address's rows.
+    return Func(F(expression), function="COUNT", output_field=IntegerField())
 
 
 # What the district statistics count (published data only: they read the public Availability table).

@@ -68,6 +68,9 @@ def _settled(page) -> None:
     if page.locator(".folium-map").count():
         page.wait_for_selector(".leaflet-overlay-pane svg, .leaflet-marker-pane *", state="attached")
         page.wait_for_function("() => !document.querySelector('.leaflet-zoom-anim')")
+    if page.locator("[data-portal-map]").count():  # the residents' map (drawn, or failed without WebGL)
+        maps = "[...document.querySelectorAll('[data-portal-map]')]"
+        page.wait_for_function(f"() => {maps}.every((m) => m.dataset.ready || m.dataset.failed)", timeout=60_000)
     if page.locator("#tileset-map").count():  # the tiles page's MapLibre map (ogc/static/ogc/tileset-map.js)
         page.wait_for_function("() => document.querySelector('#tileset-map').dataset.renderedFeatures !== undefined")
 
@@ -229,6 +232,18 @@ def webgl_page(plain_static):  # noqa: F811 - fixture
         # A German browser (Accept-Language: de-DE), as most of the city's visitors
         yield browser.new_page(viewport=DESKTOP, locale="de-DE")
         browser.close()
+
+
+def test_the_drawn_home_map_has_no_wcag_violations(live_server, site, webgl_page):
+    """The home page with its MapLibre map drawn (WebGL: controls, canvas, credits), at desktop and phone width."""
+    page = webgl_page
+    found: list[str] = []
+    for viewport in (DESKTOP, PHONE):
+        page.set_viewport_size(viewport)
+        page.goto(live_server.url + "/")
+        page.wait_for_function("() => document.querySelector('#portal-map').dataset.ready === 'true'", timeout=60_000)
+        found.extend(axe_violations(page, where=f"/ with the map ({viewport['width']} px)"))
+    assert not found, "axe found WCAG 2.1 A/AA violations:\n" + "\n".join(found)
 
 
 def test_ogc_pages_have_no_new_wcag_violations(live_server, ogc_pages, webgl_page):

@@ -1,4 +1,6 @@
-"""The home page in a real headless Chromium: map, popups, language switch, network and CSP."""
+"""Pages in a real headless Chromium: the admin's map widget, downloads, the catalogue search; network and CSP.
+
+The home page's map (MapLibre, WebGL) is tested in tests/residents/test_portal_map_browser.py."""
 
 import re
 from pathlib import Path
@@ -22,7 +24,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = Path(__file__).resolve().parent.parent.parent / "var" / "screenshots"
-SCHOOL_MARKERS = "path.leaflet-interactive[fill='#b3261e']"
 
 
 @pytest.fixture
@@ -56,44 +57,6 @@ def school_names(transactional_db) -> list[str]:
     """
     city_data_load()
     return list(School.objects.filter(is_school=True).values_list("name", flat=True))
-
-
-def test_home_page_map_in_chromium(live_server, school_names, browser_page):
-    page = browser_page
-    requests: list[str] = []
-    console: list[str] = []
-    page.on("request", lambda request: requests.append(request.url))
-    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
-
-    page.goto(live_server.url + "/")
-    page.wait_for_selector(SCHOOL_MARKERS)
-
-    # Boundary (one path) and one circle marker per school, drawn as SVG.
-    assert page.locator(".leaflet-overlay-pane path").count() >= 1 + len(school_names)
-    assert page.locator(SCHOOL_MARKERS).count() == len(school_names)
-    assert "GeoBasis-DE" in page.locator(".leaflet-control-attribution").inner_text()
-    # fitBounds animates the zoom: wait until it has settled before looking.
-    page.wait_for_function("() => !document.querySelector('.leaflet-zoom-anim')")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "home.png"), full_page=True)
-
-    page.locator(SCHOOL_MARKERS).first.dispatch_event("click")
-    popup = page.locator(".leaflet-popup-content")
-    popup.wait_for()
-    assert any(name in popup.inner_text() for name in school_names)
-    assert "Schulform" in popup.inner_text()
-
-    page.get_by_role("button", name="English").click()
-    page.wait_for_url(re.compile(r"/en/$"))
-    assert page.locator("h1").inner_text().startswith("Fibre rollout in")
-    page.wait_for_selector(SCHOOL_MARKERS)
-
-    own_host = urlsplit(live_server.url).netloc
-    foreign = [url for url in requests if urlsplit(url).scheme != "data" and urlsplit(url).netloc != own_host]
-    assert foreign == []
-    violations = [line for line in console if "Content Security Policy" in line or "Refused to" in line]
-    assert violations == []
-    assert [line for line in console if line.startswith("error")] == []
 
 
 @pytest.fixture

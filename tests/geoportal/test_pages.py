@@ -1,11 +1,10 @@
 """Home, sources and error pages, CSP and the admin, through Django's test client."""
 
+import html
 import re
 
 import pytest
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
-from django.utils.html import escape
-from jinja2.utils import htmlsafe_json_dumps
 
 from layers.models import Address, BroadbandAtlasValue, District, Facility, Layer
 from rollout.models import Provider
@@ -26,11 +25,6 @@ def _demo_district() -> District:
     )
 
 
-def _in_map_script(text: str) -> str:
-    """``text`` as the map's script holds it: HTML-escaped, then JSON (folium's tojson)."""
-    return str(htmlsafe_json_dumps(str(escape(text))))[1:-1]
-
-
 def _has_static(urls: list[str], stem: str, suffix: str) -> bool:
     """Whether ``urls`` load ``/static/<stem><suffix>``, with or without the manifest's content hash."""
     pattern = re.compile(rf"^/static/{re.escape(stem)}(\.[0-9a-f]{{12}})?{re.escape(suffix)}$")
@@ -41,17 +35,22 @@ def _external(urls: list[str]) -> list[str]:
     return [u for u in urls if re.match(r"^(https?:)?//", u)]
 
 
-def test_home_shows_boundary_and_schools_in_the_map(client, city):
+def test_home_shows_the_residents_map_configured_for_our_tiles(client, city):
     response = client.get("/")
 
     assert response.status_code == 200
     html = response.content.decode()
     assert "Mülheim an der Ruhr" in html
-    assert '"type": "MultiPolygon"' in html or '"type":"MultiPolygon"' in html
-    for school in School.objects.filter(is_school=True):
-        assert _in_map_script(school.name) in html
     assert 'lang="de"' in html
     assert "Glasfaserausbau in" in html
+    attributes = response.context["portal_map"]["attributes"]
+    assert attributes["status-tiles"] == "/ogc/collections/address-status/tiles/WebMercatorQuad/{z}/{y}/{x}"
+    assert attributes["streets-tiles"] == "/ogc/collections/streets/tiles/WebMercatorQuad/{z}/{y}/{x}"
+    assert attributes["address-url"] == "/adresse/nr/{id}/"
+    assert 'data-portal-map=""' in html
+    # the legend is text on the page: every stage, in German
+    for label in ("Buchbar", "Im Bau", "Geplant", "Abgesagt"):
+        assert label in html
 
 
 def test_home_counts_schools(client, city):
@@ -116,52 +115,60 @@ def test_every_page_shows_the_demo_banner_while_demo_data_is_loaded(client, city
         assert "banner-demo" not in client.get(page).content.decode(), page
 
 
-def test_home_map_loads_only_vendored_leaflet(client, city):
+def test_home_map_loads_only_vendored_maplibre_and_our_font(client, city):
     html = client.get("/").content.decode()
 
     urls = FETCHING_URL.findall(html)
-    assert _has_static(urls, "vendor/leaflet-1.9.4/leaflet", ".js")
+    assert _has_static(urls, "residents/js/portal-map", ".js")
+    assert _has_static(urls, "vendor/maplibre-gl-6.17.0/maplibre-gl", ".css")
+    assert re.search(r'data-library="/static/vendor/maplibre-gl-6\.17\.0/maplibre-gl(\.[0-9a-f]{12})?\.mjs"', html)
+    assert re.search(r'data-font-latin="/static/vendor/noto-sans-5\.3\.0/noto-sans-latin-400-normal', html)
     assert _external(urls) == []
-    for banned in ("jquery", "bootstrap", "font-awesome", "fontawesome", "cdn.", "<iframe"):
+    assert not re.search(r'data-[\w-]+="(https?:)?//', html)  # no attribute sends the map to another host
+    for banned in ("jquery", "bootstrap", "font-awesome", "fontawesome", "cdn.", "<iframe", "leaflet"):
         assert banned not in html.lower()
 
 
-def test_home_has_no_tile_layer_without_basemap(client, city, settings):
+def test_home_has_no_basemap_without_basemap_url(client, city, settings):
     settings.BASEMAP_URL = ""
 
     html = client.get("/").content.decode()
 
-    assert "L.tileLayer" not in html
+    assert 'data-basemap=""' in html
 
 
 def test_home_uses_configured_basemap(client, city, settings):
     settings.BASEMAP_URL = "https://tiles.example.org/{z}/{x}/{y}.png"
-    settings.BASEMAP_ATTRIBUTION = "Basiskarte Beispiel"
+    settings.BASEMAP_ATTRIBUTION = "Basiskarte <Beispiel>"
 
     html = client.get("/").content.decode()
 
-    assert "L.tileLayer" in html
-    assert "https://tiles.example.org/{z}/{x}/{y}.png" in html
-    assert "Basiskarte Beispiel" in html
+    assert 'data-basemap="https://tiles.example.org/{z}/{x}/{y}.png"' in html
+    # MapLibre inserts attributions as HTML: escaped once for it, once more for the attribute
+    assert 'data-basemap-attribution="Basiskarte &amp;lt;Beispiel&amp;gt;"' in html
 
 
 def test_home_map_credits_the_catalogue_attributions(client, city):
-    html = client.get("/").content.decode()
+    attribution = client.get("/").context["portal_map"]["attributes"]["attribution"]
 
-    for slug in ("stadtgrenze", "schulen"):
-        assert _in_map_script(Layer.objects.get(slug=slug).attribution) in html
+    for slug in ("stadtgrenze", "schulen", "strassen"):
+        assert html.escape(Layer.objects.get(slug=slug).attribution) in attribution
+    assert "gewaesser" not in attribution  # no water loaded, none drawn, none credited
 
 
-def test_csp_header_has_a_nonce_and_every_script_is_ours_or_nonced(client, city):
+def test_csp_header_allows_only_our_scripts_and_every_script_is_ours_or_nonced(client, city):
     response = client.get("/")
 
     policy = response.headers["Content-Security-Policy"]
-    nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
+    assert "script-src 'self'" in policy
+    # The home page has no inline script left (the map is a module script with data-* configuration): a nonce
+    # is in the policy only when a page used one, and then every inline script must carry it.
+    nonce = re.search(r"'nonce-([^']+)'", policy)
     tags = SCRIPT_TAG.findall(response.content.decode())
     assert tags
     for tag in tags:
         src = re.search(r"\bsrc=[\"']([^\"']+)", tag)
-        assert f'nonce="{nonce}"' in tag or (src and src.group(1).startswith("/static/")), tag
+        assert (nonce and f'nonce="{nonce.group(1)}"' in tag) or (src and src.group(1).startswith("/static/")), tag
 
 
 def test_sources_lists_every_layer_attribution_and_software_licences(client, city):

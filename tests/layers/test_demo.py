@@ -11,7 +11,7 @@ from django.db import connection
 
 from layers.demo import DemoDataExists, demo_generate
 from layers.demo.districts import BOROUGHS
-from layers.models import Address, District, Facility
+from layers.models import Address, District, Facility, Street
 from layers.services import CITY_DATA, city_boundary_load
 from rollout.models import Provider
 
@@ -104,6 +104,29 @@ def test_every_address_lies_in_the_city_and_its_stadtteil(city):
     assert Address.objects.values("postcode").distinct().count() == 9
 
 
+def test_the_street_network_is_stored_as_streets_of_the_addresses(city):
+    report = demo_generate(seed=1, addresses=N)
+
+    # every street an address names is a Street row of its postcode, in the Stadtteil the address lies in
+    unmatched = _scalar(
+        """SELECT count(*) FROM layers_address a
+           LEFT JOIN layers_street s ON s.name = a.street AND s.postcode = a.postcode
+           WHERE s.id IS NULL OR s.district_id IS DISTINCT FROM a.district_id"""
+    )
+    assert unmatched == 0
+    assert Street.objects.count() == report.streets >= Address.objects.values("street", "postcode").distinct().count()
+    assert not Street.objects.filter(is_demo=False).exists()
+    assert _scalar("SELECT bool_and(ST_IsValid(geom) AND ST_Length(geom) > 25) FROM layers_street")
+    # each address stands about a setback from its street's centre line
+    assert (
+        _scalar(
+            """SELECT max(ST_Distance(a.geom, s.geom)) FROM layers_address a
+           JOIN layers_street s ON s.name = a.street AND s.postcode = a.postcode"""
+        )
+        < 20
+    )
+
+
 def test_homes_per_address_match_the_city(city):
     report = demo_generate(seed=1, addresses=N)
 
@@ -153,6 +176,7 @@ def test_replace_removes_only_demo_rows(city):
 
     assert Address.objects.filter(pk=real.pk, is_demo=False).exists()
     assert Address.objects.filter(is_demo=True).count() == N
+    assert Street.objects.filter(is_demo=True).count() == Street.objects.count() > 0
     assert District.objects.filter(level=District.Level.QUARTER).count() == 9
     assert Provider.objects.count() == 5
 

@@ -108,7 +108,9 @@ def test_every_catalogue_entry_has_licence_and_attribution():
         "stadtbezirke",
         "adressen",
         "einrichtungen",
+        "strassen",
         "ausbaugebiete",
         "verfuegbarkeit",
+        "ausbaustand",
         "ausbau-statistik",
     }

@@ -102,11 +102,13 @@ def test_a_layer_without_a_collection_has_no_downloads(client):
     [
         ("Schulen", {"schulen"}),  # the title
         ("schule", {"schulen"}),  # stem and case
-        ("glasfaser", {"breitbandatlas", "ausbaugebiete", "verfuegbarkeit", "ausbau-statistik"}),  # keyword, lower case
-        ("faser", {"breitbandatlas", "ausbaugebiete", "verfuegbarkeit", "ausbau-statistik"}),  # part of a compound
+        # keyword, lower case
+        ("glasfaser", {"breitbandatlas", "ausbaugebiete", "verfuegbarkeit", "ausbaustand", "ausbau-statistik"}),
+        # part of a compound
+        ("faser", {"breitbandatlas", "ausbaugebiete", "verfuegbarkeit", "ausbaustand", "ausbau-statistik"}),
         (
             "Adressen,Schulen",
-            {"adressen", "schulen", "ausbaugebiete", "verfuegbarkeit", "ausbau-statistik"},
+            {"adressen", "schulen", "ausbaugebiete", "verfuegbarkeit", "ausbaustand", "ausbau-statistik"},
         ),  # comma: OR; the rollout layers name Adressen
         ("echten Namen", {"stadtbezirke"}),  # white space: phrase
         ("Namen echten", set()),  # ... in that order
@@ -122,8 +124,10 @@ def test_keyword_search_is_whole_word_and_case_insensitive(client):
         "stadtbezirke",
         "adressen",
         "einrichtungen",
+        "strassen",
         "ausbaugebiete",
         "verfuegbarkeit",
+        "ausbaustand",
         "ausbau-statistik",
     }
     assert ids(search(client, keywords="Schule,VG250")) == {"schulen", "stadtgrenze"}

@@ -422,7 +422,7 @@ def city_sized(city):
 
 
 @pytest.mark.parametrize("form", ["parameters", "text"])
-@pytest.mark.parametrize("collection", ["addresses", "availability", "rollout-areas"])
+@pytest.mark.parametrize("collection", ["addresses", "availability", "address-status", "rollout-areas"])
 def test_tile_sql_is_one_statement_that_can_use_the_gist_index(city_sized, collection, form):
     # Both forms: with parameters (Django's path) and with its values in the text (the path before Django).
     if form == "parameters":
@@ -435,6 +435,7 @@ def test_tile_sql_is_one_statement_that_can_use_the_gist_index(city_sized, colle
     index_of = {
         "addresses": r"layers_address_geom_\w+_id",
         "availability": r"layers_address_geom_\w+_id",
+        "address-status": r"layers_address_geom_\w+_id",
         "rollout-areas": r"rollout_planarea_(default|v\d+)_geom_idx",
     }
     with connection.cursor() as cursor:
@@ -448,7 +449,7 @@ def test_tile_sql_is_one_statement_that_can_use_the_gist_index(city_sized, colle
     assert re.search(r"Index Cond: \(\(?(layers_address\.)?geom && ", plan), plan
 
 
-@pytest.mark.parametrize("collection", ["addresses", "availability", "rollout-areas"])
+@pytest.mark.parametrize("collection", ["addresses", "availability", "address-status", "rollout-areas"])
 def test_a_tiles_statement_with_its_values_in_the_text_makes_the_same_tile(city_sized, collection):
     source = SOURCES[collection]
     made = 0

@@ -161,3 +161,19 @@ def test_feeds_stay_valid_xml_with_control_characters_and_markup_in_a_providers_
     feed = _atom(client.get("/adresse/45468/schlossstrasse/1/feed.atom"))
     summary = feed.findall(f"{ATOM}entry")[0].find(f"{ATOM}summary").text
     assert "Alpha &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Söhne]8;;\x7f" in summary
+
+
+def test_the_snippets_for_the_address_and_district_pages_post_to_working_forms(world, client):
+    from django.template.loader import render_to_string
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    for target, action in ((world.a1, FOLLOW_A1), (world.heissen, "/bezirke/heissen/folgen/")):
+        html = render_to_string("residents/_follow.html", {"follow_target": target}, request=request)
+        assert f'action="{action}"' in html
+        assert 'name="csrfmiddlewaretoken"' in html
+        assert 'name="leer_lassen"' in html
+        assert client.post(action, {"email": "snippet@example.org", "leer_lassen": ""}).status_code == 302
+    report = render_to_string("residents/_report.html", {"report_address": world.a1}, request=request)
+    assert 'href="/adresse/45468/schlossstrasse/1/fehler-melden/"' in report
+    assert Subscription.objects.filter(email="snippet@example.org").count() == 2

@@ -263,3 +263,23 @@ def test_the_planners_list_flags_overdue_reports_and_shows_every_provider(world)
     assert "die Stadt" in html
     # the planners' navigation links the list
     assert 'href="/ausbau/meldungen/" aria-current="page"' in html
+
+
+def test_the_admin_lists_subscriptions_and_reports_without_their_secrets(world, admin_client):
+    from residents.follow.services import subscription_request
+
+    subscription = subscription_request(email="anna@example.org", target=world.a1, language="de")
+    report, token = _file(world)
+    for url in (
+        "/admin/residents/subscription/",
+        f"/admin/residents/subscription/{subscription.pk}/change/",
+        "/admin/residents/report/",
+        f"/admin/residents/report/{report.pk}/change/",
+    ):
+        page = admin_client.get(url)
+        assert page.status_code == 200, url
+        html = page.content.decode()
+        assert token not in html
+        assert report.status_hash not in html
+        assert subscription.confirm_hash not in html
+    assert "Meldungen" in admin_client.get("/admin/").content.decode()

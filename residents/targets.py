@@ -11,7 +11,6 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
-from django.utils.translation import override
 
 from geoportal.errors import NotFoundError
 from layers import selectors as layer_selectors
@@ -104,9 +103,3 @@ def report_page(address: Address) -> str:
 def absolute(path: str) -> str:
     """``path`` on the site's public address (settings.SITE_URL): for mails and feeds, made outside a request."""
     return settings.SITE_URL + path
-
-
-def absolute_in(language: str, make, *args) -> str:
-    """An absolute link made by ``make(*args)`` in ``language`` (English pages live under /en/)."""
-    with override(language):
-        return absolute(make(*args))

@@ -27,7 +27,8 @@ from residents.targets import district_for_slug, feed_path, follow_page, target_
 PRIVATE = {"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex"}
 
 
-def _private(response: HttpResponse) -> HttpResponse:
+def private_page(response: HttpResponse) -> HttpResponse:
+    """A page under a secret link: kept by no cache and no search engine."""
     for header, value in PRIVATE.items():
         response[header] = value
     return response
@@ -80,11 +81,11 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     try:
         if request.method == "POST":
             subscription = services.subscription_confirm(token=token)
-            return _private(render(request, "residents/confirmed.html", _subscription_context(subscription)))
+            return private_page(render(request, "residents/confirmed.html", _subscription_context(subscription)))
         subscription = selectors.subscription_by_confirm_token(token=token)
     except NotFoundError:
         return _link_gone(request)
-    return _private(render(request, "residents/confirm.html", _subscription_context(subscription)))
+    return private_page(render(request, "residents/confirm.html", _subscription_context(subscription)))
 
 
 # RFC 8058: the mail client POSTs "List-Unsubscribe=One-Click" to this URL and cannot send a CSRF token.
@@ -94,11 +95,11 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     try:
         if request.method == "POST":
             subscription = services.subscription_cancel(token=token)
-            return _private(render(request, "residents/unsubscribed.html", _subscription_context(subscription)))
+            return private_page(render(request, "residents/unsubscribed.html", _subscription_context(subscription)))
         subscription = selectors.subscription_by_unsubscribe_token(token=token)
     except NotFoundError:
         return _link_gone(request)
-    return _private(render(request, "residents/unsubscribe.html", _subscription_context(subscription)))
+    return private_page(render(request, "residents/unsubscribe.html", _subscription_context(subscription)))
 
 
 def _subscription_context(subscription) -> dict:
@@ -114,4 +115,4 @@ def _subscription_context(subscription) -> dict:
 
 def _link_gone(request: HttpRequest) -> HttpResponse:
     """An unknown, used-up or mistyped link: say what that can mean, as a 404 page."""
-    return _private(render(request, "residents/link_gone.html", status=404))
+    return private_page(render(request, "residents/link_gone.html", status=404))

@@ -26,7 +26,7 @@ from residents.models import Report
 from residents.reports import selectors, services
 from residents.reports.forms import AnswerForm, ReportForm
 from residents.targets import target_label, target_page
-from residents.views.follow import _private
+from residents.views.follow import private_page
 from rollout import selectors as rollout_selectors
 from rollout.roles import is_planner
 
@@ -99,9 +99,9 @@ def report_status(request: HttpRequest, token: str) -> HttpResponse:
     try:
         report = selectors.report_by_token(token=token)
     except NotFoundError:
-        return _private(render(request, "residents/link_gone.html", {"report": True}, status=404))
+        return private_page(render(request, "residents/link_gone.html", {"report": True}, status=404))
     context = {"report": report, "just_filed": request.GET.get("neu") == "1", "status_url": request.path}
-    return _private(render(request, "residents/report_status.html", context))
+    return private_page(render(request, "residents/report_status.html", context))
 
 
 def _rows(reports, now) -> list[Report]:

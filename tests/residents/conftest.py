@@ -18,6 +18,7 @@ from datetime import date, timedelta
 import pytest
 from django.contrib.gis.geos import Point
 from django.core.cache import caches
+from django.db import connection
 from django.utils import timezone
 from procrastinate.contrib.django.models import ProcrastinateJob
 
@@ -115,6 +116,17 @@ def _own_rate_limits(settings):
         "shared": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "residents-tests"},
     }
     caches["shared"].clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_jobs_of_others(request):
+    """Start with an empty queue: procrastinate's tables are not flushed between tests, so jobs that committed
+    tests left behind would count as this test's mails. Inside the test's transaction, so others keep theirs."""
+    if "db" not in request.fixturenames or "transactional_db" in request.fixturenames:
+        return
+    request.getfixturevalue("db")
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM procrastinate_jobs")
 
 
 def queued_mails() -> list[dict]:

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from residents.models import Delivery, Report, Subscription
@@ -57,11 +58,14 @@ def city(transactional_db, live_server, settings):
         expected_date=date(2028, 1, 1),
         expected_precision="quarter",
     )
-    return {
+    yield {
         "world": world,
         "planner": _account(planner(), "planung@stadt.example").username,
         "member": _account(member_of(world.beta), "team@beta.example").username,
     }
+    # Committed jobs outlive the test (procrastinate's tables are not flushed): leave none for later tests.
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM procrastinate_jobs")
 
 
 def _text(message) -> str:

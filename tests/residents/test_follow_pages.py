@@ -168,7 +168,12 @@ def test_the_snippets_for_the_address_and_district_pages_post_to_working_forms(w
     from django.test import RequestFactory
 
     request = RequestFactory().get("/")
-    for target, action in ((world.a1, FOLLOW_A1), (world.heissen, "/bezirke/heissen/folgen/")):
+    directory_entry = {"id": world.saarn.pk, "name": "Saarn", "slug": "saarn"}
+    for target, action in (
+        (world.a1, FOLLOW_A1),
+        (world.heissen, "/bezirke/heissen/folgen/"),
+        (directory_entry, "/bezirke/saarn/folgen/"),
+    ):
         html = render_to_string("residents/_follow.html", {"follow_target": target}, request=request)
         assert f'action="{action}"' in html
         assert 'name="csrfmiddlewaretoken"' in html
@@ -176,4 +181,4 @@ def test_the_snippets_for_the_address_and_district_pages_post_to_working_forms(w
         assert client.post(action, {"email": "snippet@example.org", "leer_lassen": ""}).status_code == 302
     report = render_to_string("residents/_report.html", {"report_address": world.a1}, request=request)
     assert 'href="/adresse/45468/schlossstrasse/1/fehler-melden/"' in report
-    assert Subscription.objects.filter(email="snippet@example.org").count() == 2
+    assert Subscription.objects.filter(email="snippet@example.org").count() == 3

@@ -265,6 +265,9 @@ PLAN_UPLOAD_MAX_BYTES = env_int("PLAN_UPLOAD_MAX_BYTES", 200 * 1024 * 1024)
 # Days a rejected or superseded plan file keeps its validated features in the database (its changes can be
 # shown on a map meanwhile); `manage.py prune_staging` drops them after that. File, report and diff stay.
 PLAN_STAGING_KEEP_DAYS = env_int("PLAN_STAGING_KEEP_DAYS", 90)
+# Days a provider (or, for reports without one, the city) has to answer a resident's report before the planners
+# are told it is overdue (residents/reports/services.py).
+REPORT_RESPONSE_DAYS = env_int("REPORT_RESPONSE_DAYS", 30)
 
 # The city this instance serves.
 CITY_NAME = env("CITY_NAME", "Mülheim an der Ruhr")

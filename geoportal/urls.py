@@ -9,6 +9,7 @@ from django.views.i18n import JavaScriptCatalog
 from geoportal import views
 from ogc import downloads
 from ogc import views as ogc_views
+from residents.views import privacy
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -32,6 +33,10 @@ urlpatterns += i18n_patterns(
     path("konto/abmelden/", auth_views.LogoutView.as_view(), name="logout"),
     path("ausbau/", include("rollout.urls")),
     path("", include("residents.urls")),
+    # Following an address or district, and residents' reports (residents/follow, residents/reports).
+    path("", include("residents.follow.urls")),
+    path("", include("residents.reports.urls")),
+    path("datenschutz/", privacy.privacy, name="privacy"),
     prefix_default_language=False,
 )
 

@@ -1,13 +1,15 @@
 """Who is told what when the public availability changes (called by rollout.tasks.changeset_announce).
 
-The follow helper builds subscriptions; until then there is nobody to tell.
+One mail per confirmed subscription whose address, or any address of whose district, the change set touches;
+once per change set and subscription (residents.follow.services.changeset_deliver says how).
 """
 
 from __future__ import annotations
 
+from residents.follow.services import changeset_deliver
 from rollout.models import AvailabilityChangeSet
 
 
 def changeset_notify(*, changeset: AvailabilityChangeSet) -> int:
-    """Queue the messages one change set causes; returns how many. Nobody subscribes yet, so none."""
-    return 0
+    """Queue the messages one change set causes; returns how many."""
+    return changeset_deliver(changeset=changeset)

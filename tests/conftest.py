@@ -60,3 +60,29 @@ def _data_version_watcher(django_db_setup):
 
 # The real task queue's worker and the SMTP server it sends to (tests/queue.py).
 from tests.queue import outbox, smtp_server, task_worker  # noqa: E402, F401
+
+
+@pytest.fixture(autouse=True)
+def _queue_emptied_after_committed_tests(request):
+    """procrastinate's tables are not Django's (unmanaged), so the flush after a committed test keeps its jobs:
+    delete them too, so that no later test, and not the session's worker, meets another test's jobs."""
+    yield
+    if "transactional_db" not in request.fixturenames and "live_server" not in request.fixturenames:
+        return
+    from django.db import connection
+
+    with request.getfixturevalue("django_db_blocker").unblock(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM procrastinate_jobs")
+
+
+@pytest.fixture(autouse=True)
+def _no_jobs_of_others(request):
+    """A test in a transaction starts with an empty queue (deleted inside its transaction, so rolled back): jobs
+    that committed tests of earlier runs left behind (--reuse-db keeps the database) are not this test's."""
+    if "db" not in request.fixturenames or "transactional_db" in request.fixturenames:
+        return
+    from django.db import connection
+
+    request.getfixturevalue("db")
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM procrastinate_jobs")

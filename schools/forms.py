@@ -4,6 +4,7 @@ and the token form. Bad values are form errors (400 pages that say what is wrong
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from geoportal.errors import InvalidInputError
@@ -108,7 +109,8 @@ class ConnectionForm(forms.Form):
     def add_service_error(self, error: InvalidInputError) -> None:
         """Show the service's refusal at the field it names (or above the form)."""
         field = error.where if error.where in self.fields else None
-        self.add_error(field, error.message)
+        # The service's messages are English; the fixed ones have German in django.po.
+        self.add_error(field, gettext(error.message))
 
 
 class TokenForm(forms.Form):

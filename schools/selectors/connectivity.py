@@ -17,7 +17,6 @@ from django.db.models import (
     BooleanField,
     Case,
     Exists,
-    ExpressionWrapper,
     F,
     IntegerField,
     JSONField,
@@ -126,12 +125,24 @@ def school_connectivity(*, user: AnyUser = None) -> QuerySet[School]:
     )
     schools = benchmark_annotate(schools, contracted="contracted_down_mbits")
     # On fibre (a gigabit-capable line, whatever today's contract) or contracted gigabit on another line.
-    gigabit = Q(status=ConnectionStatus.CONNECTED) | Q(contracted_down_mbits__gte=GIGABIT_MBITS)
+    # Cases, not negated Qs: NOT over a NULL contract would be NULL (neither true nor false) in SQL.
+    yes, no = Value(True), Value(False)
+    schools = schools.annotate(
+        gigabit=Case(
+            When(status=ConnectionStatus.CONNECTED, then=yes),
+            When(contracted_down_mbits__gte=GIGABIT_MBITS, then=yes),
+            default=no,
+            output_field=BooleanField(),
+        )
+    )
     return schools.annotate(
-        gigabit=ExpressionWrapper(gigabit, output_field=BooleanField()),
-        needs_attention=ExpressionWrapper(
-            ~gigabit & ~Q(status__in=ON_THE_WAY) & Q(gigabit_offered=False), output_field=BooleanField()
-        ),
+        needs_attention=Case(
+            When(gigabit=True, then=no),
+            When(status__in=ON_THE_WAY, then=no),
+            When(gigabit_offered=True, then=no),
+            default=yes,
+            output_field=BooleanField(),
+        )
     )
 
 

@@ -18,10 +18,11 @@ from schools.selectors.registry import school_list
 
 def school_connections_as_of(*, day: date, user: AnyUser = None) -> QuerySet[SchoolConnectionChange]:
     """Per school, the history row in force at the end of ``day``: the newest valid by then (one statement,
-    DISTINCT ON over the index on school, valid_from, changed_at). Schools without a row by then are absent."""
+    DISTINCT ON over the index on school, valid_from, changed_at; the later row of two saved at once wins).
+    Schools without a row by then are absent."""
     return (
         SchoolConnectionChange.objects.filter(valid_from__lte=day, school__is_school=True)
-        .order_by("school_id", "-valid_from", "-changed_at")
+        .order_by("school_id", "-valid_from", "-changed_at", "-pk")
         .distinct("school_id")
         .select_related("school", "provider")
     )
@@ -32,7 +33,7 @@ def school_history(*, school: School, user: AnyUser = None) -> QuerySet[SchoolCo
     return (
         SchoolConnectionChange.objects.filter(school=school)
         .select_related("provider", "changed_by")
-        .order_by("-valid_from", "-changed_at")
+        .order_by("-valid_from", "-changed_at", "-pk")
     )
 
 
@@ -50,7 +51,7 @@ def schools_timeline(*, user: AnyUser = None) -> dict:
     changes: dict[int, list[list[str]]] = {row["pk"]: [] for row in schools}
     rows = (
         SchoolConnectionChange.objects.filter(school_id__in=changes)
-        .order_by("school_id", "valid_from", "changed_at")
+        .order_by("school_id", "valid_from", "changed_at", "pk")
         .values_list("school_id", "valid_from", "status")
     )
     first = None

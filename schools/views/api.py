@@ -57,8 +57,12 @@ def _body(request: HttpRequest) -> bytes:
     return body
 
 
+def _rate(group: str, request: HttpRequest) -> str:
+    return settings.RATELIMIT_MEASUREMENTS
+
+
 @csrf_exempt
-@limited(group="school-measurements", rate=settings.RATELIMIT_MEASUREMENTS, methods=("POST",), json=True)
+@limited(group="school-measurements", rate=_rate, methods=("POST",), json=True)
 def measurements(request: HttpRequest) -> JsonResponse:
     if request.method != "POST":
         response = _error(405, "MethodNotAllowed", "send measurements with POST")

@@ -129,6 +129,8 @@ def school_map_page(request: HttpRequest) -> HttpResponse:
         },
         "boundary": city.geojson if city is not None else "",
         "layers": layer_selectors.layer_list(slugs=LAYERS),
+        # Short on the map (a phone's map would be covered by the full texts, which follow below it).
+        "map_attribution": _("© GeoBasis-DE / BKG (2017); schools: MSB NRW, IT.NRW (dl-de/by-2-0); sources below"),
         "basemap": settings.BASEMAP_URL,
         "basemap_attribution": settings.BASEMAP_ATTRIBUTION,
         "basemap_max_zoom": settings.BASEMAP_MAX_ZOOM,

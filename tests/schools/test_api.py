@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from schools.models import Measurement, MeasurementAggregate, MeasuredSummary, MeasurementBatch, SchoolToken
+from schools.models import MeasuredSummary, Measurement, MeasurementAggregate, MeasurementBatch, SchoolToken
 from schools.tokens import school_token_revoke
 from tests.schools.conftest import at
 
@@ -55,7 +55,8 @@ def test_csv_with_a_header_row_is_stored(client, school, token):
     assert response.status_code == 201, response.json()
     stored = list(Measurement.objects.filter(school=school).order_by("measured_at"))
     assert [m.down_mbits for m in stored] == [250.5, 260.0]
-    assert stored[0].jitter_ms is None and stored[1].packet_loss_percent is None
+    assert stored[0].jitter_ms is None
+    assert stored[1].packet_loss_percent is None
 
 
 def test_every_problem_is_named_by_row_and_field_and_nothing_is_stored(client, school, token):
@@ -150,7 +151,8 @@ def test_the_same_time_twice_in_one_delivery(client, school, token):
     same = row(2)
     response = post(client, [same, same], token=token)
     assert response.status_code == 201
-    assert response.json()["stored"] == 1 and response.json()["duplicates"] == 1
+    assert response.json()["stored"] == 1
+    assert response.json()["duplicates"] == 1
 
     response = post(client, [row(1, down=5), row(1, down=6)], token=token)
     assert response.status_code == 400

@@ -13,7 +13,7 @@ from schools.models import SchoolConnectionChange
 from schools.selectors import school_connectivity
 from tests.factories import planner
 from tests.geoportal.conftest import city_data_load
-from tests.geoportal.test_accessibility import DESKTOP, PASSWORD, PHONE, _login, _outside_event_loop, axe_violations
+from tests.geoportal.test_accessibility import DESKTOP, PASSWORD, PHONE, _login, axe_violations
 from tests.geoportal.test_browser import SCREENSHOTS, browser_page, plain_static  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -59,7 +59,7 @@ def _counts(page) -> str:
     return page.locator("#school-day-counts").inner_text()
 
 
-def test_the_time_player_redraws_every_school_at_a_past_day(live_server, demo_city, browser_page):
+def test_the_time_player_redraws_every_school_at_a_past_day(live_server, demo_city, browser_page):  # noqa: F811
     page = browser_page
     requests, console = _watch(page)
     page.goto(live_server.url + "/schulen/karte/")
@@ -98,7 +98,7 @@ def test_the_time_player_redraws_every_school_at_a_past_day(live_server, demo_ci
     _clean(live_server, requests, console)
 
 
-def test_the_list_filter_narrows_the_list(live_server, demo_city, browser_page):
+def test_the_list_filter_narrows_the_list(live_server, demo_city, browser_page):  # noqa: F811
     page = browser_page
     requests, console = _watch(page)
     page.goto(live_server.url + "/schulen/")
@@ -120,14 +120,15 @@ def test_the_list_filter_narrows_the_list(live_server, demo_city, browser_page):
     _clean(live_server, requests, console)
 
 
-def test_the_school_pages_have_no_wcag_violations(live_server, demo_city, browser_page):
+def test_the_school_pages_have_no_wcag_violations(live_server, demo_city, browser_page):  # noqa: F811
     page = browser_page
     number = demo_city["number"]
     found: list[str] = []
 
     def check(path: str, name: str) -> None:
         response = page.goto(live_server.url + path)
-        assert response is not None and response.status < 500, path
+        assert response is not None, path
+        assert response.status < 500, path
         if "karte" in path:
             page.wait_for_selector("#school-map[data-ready='true']")
             page.wait_for_function("() => !document.querySelector('.leaflet-zoom-anim')")
@@ -164,4 +165,3 @@ def test_the_school_pages_have_no_wcag_violations(live_server, demo_city, browse
     found.extend(axe_violations(page, where="connection form with an error"))
 
     assert not found, "axe found WCAG 2.1 A/AA violations:\n" + "\n".join(found)
-    assert _outside_event_loop(lambda: True)

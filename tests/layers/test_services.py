@@ -111,4 +111,6 @@ def test_every_catalogue_entry_has_licence_and_attribution():
         "ausbaugebiete",
         "verfuegbarkeit",
         "ausbau-statistik",
+        "schulanbindung",
+        "schul-messungen",
     }

@@ -1,4 +1,5 @@
-"""Benchmarks of issues 3 (OGC API) and 4 (rollout), printed as ratios against peers measured in the same run.
+"""Benchmarks of issues 3 (OGC API), 4 (rollout) and 15 (school measurements: bench/schools.py), as ratios
+against peers measured in the same run.
 
 Run through ``make bench`` (bench/run.sh installs wrk, pgbench and ogr2ogr and
 starts the local cluster). Everything happens in a separate database
@@ -11,8 +12,8 @@ Environment (all optional):
   BENCH_THREADS=2 BENCH_CONNECTIONS=8   wrk threads and connections (pgbench: -j threads -c connections)
   WEB_CONCURRENCY=2             worker processes of both servers
   BENCH_PLAN_FEATURES=100000    polygons in the imported plan
-  BENCH_PARTS=a,b               which parts to run (a: Features and tiles, b: import and recompute;
-                                tiles: the tiles alone)
+  BENCH_PARTS=a,b,s             which parts to run (a: Features and tiles, b: import and recompute;
+                                tiles: the tiles alone; s: school measurements, bench/schools.py)
   BENCH_DB=geoportal_bench
 """
 
@@ -44,7 +45,7 @@ THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
 WORKERS = int(os.environ.get("WEB_CONCURRENCY", "2"))
 PLAN_FEATURES = int(os.environ.get("BENCH_PLAN_FEATURES", "100000"))
-PARTS = set(os.environ.get("BENCH_PARTS", "a,b").split(","))
+PARTS = set(os.environ.get("BENCH_PARTS", "a,b,s").split(","))
 BENCH_DB = os.environ.get("BENCH_DB", "geoportal_bench")
 AVAILABILITY_COLLECTION = os.environ.get("BENCH_AVAILABILITY_COLLECTION", "availability")
 TILE_ZOOM = 14
@@ -927,6 +928,8 @@ def report(
 
 
 def main() -> None:
+    from bench import schools as bench_schools
+
     for tool in ("wrk", "pgbench", "ogr2ogr"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is missing: run through 'make bench' (bench/run.sh installs it)")
@@ -952,6 +955,8 @@ def main() -> None:
                 loads = features_run(db) if "a" in PARTS else None
                 tiles = tiles_run(db)
         report(size, prep, loads, tiles, imp, rec)
+        if "s" in PARTS:
+            bench_schools.report(bench_schools.run(db))
         print(f"\n{size:,} addresses took {time.monotonic() - started:.0f} s in all")
 
 

@@ -45,6 +45,14 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name}={value!r} is not a whole number") from None
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, "")
+    try:
+        return float(value) if value else default
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a number") from None
+
+
 DEBUG = env_bool("DEBUG")
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
@@ -356,6 +364,16 @@ RATELIMIT_USE_CACHE = "shared"
 RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY") or None
 RATELIMIT_SUGGEST = env("RATELIMIT_SUGGEST", "120/m")
 RATELIMIT_FORMS = env("RATELIMIT_FORMS", "10/h")
+RATELIMIT_MEASUREMENTS = env("RATELIMIT_MEASUREMENTS", "120/m")
+
+# School connectivity (schools/README.md): the bandwidth benchmark per pupil, what counts as measured, and the
+# limits of one delivery to the measurement API.
+SCHOOL_BENCHMARK_MBITS_PER_PUPIL = env_float("SCHOOL_BENCHMARK_MBITS_PER_PUPIL", 1.0)
+SCHOOL_BENCHMARK_DEFAULT_MBITS = env_float("SCHOOL_BENCHMARK_DEFAULT_MBITS", 1000.0)
+SCHOOL_BENCHMARK_MODERATE_SHARE = env_float("SCHOOL_BENCHMARK_MODERATE_SHARE", 0.25)
+SCHOOL_MEASUREMENT_WINDOW_DAYS = env_int("SCHOOL_MEASUREMENT_WINDOW_DAYS", 30)
+SCHOOL_MEASUREMENTS_MAX_ROWS = env_int("SCHOOL_MEASUREMENTS_MAX_ROWS", 100_000)
+SCHOOL_MEASUREMENTS_MAX_BYTES = env_int("SCHOOL_MEASUREMENTS_MAX_BYTES", 16 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

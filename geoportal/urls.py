@@ -21,6 +21,8 @@ urlpatterns = [
     path("ogc/", include("ogc.urls")),
     # Open-data files: one URL per file whatever the language (the page /daten/ is below).
     path("daten/<slug:slug>.<str:ext>", downloads.download, name="download"),
+    # The schools' measurement API (devices post with a token): a stable URL whatever the language.
+    path("api/schulen/", include("schools.api_urls")),
 ]
 
 urlpatterns += i18n_patterns(
@@ -32,6 +34,7 @@ urlpatterns += i18n_patterns(
     path("konto/anmelden/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("konto/abmelden/", auth_views.LogoutView.as_view(), name="logout"),
     path("ausbau/", include("rollout.urls")),
+    path("schulen/", include("schools.urls")),
     path("", include("residents.urls")),
     # Following an address or district, and residents' reports (residents/follow, residents/reports).
     path("", include("residents.follow.urls")),

@@ -9,7 +9,8 @@ iterates over hash-ordered collections.
 A package rather than one ``demo.py`` module because the parts (districts,
 streets, addresses, facilities, providers, plans) are each a concern of their own.
 The providers' plans go through the rollout services (see layers.demo.plans);
-their dates are relative to the day of generation.
+their dates are relative to the day of generation. The real schools get demo connections and measurements
+(schools.demo), which load_city also adds when it loads the schools after the demo data.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from layers.demo.streets import street_name_pool, street_network, streets_copy
 from layers.importers.streets import streets_assign_districts
 from layers.models import Address, District, Facility, Street
 from rollout.models import Availability, PlanSubmission, PlanVersion, Provider
+from schools.demo import school_demo_delete, school_demo_generate
 
 __all__ = ["DemoDataExists", "DemoReport", "demo_delete", "demo_generate", "demo_providers_create"]
 
@@ -73,7 +75,9 @@ def demo_exists() -> bool:
 @transaction.atomic
 def demo_delete() -> int:
     """Delete every demo record (never a non-demo one); returns the number of rows deleted."""
-    deleted = _demo_plans_delete(Provider.objects.filter(is_demo=True))
+    # The schools' demo connections refer to demo providers: first.
+    deleted = school_demo_delete()
+    deleted += _demo_plans_delete(Provider.objects.filter(is_demo=True))
     deleted += Address.objects.filter(is_demo=True).delete()[0]
     deleted += Street.objects.filter(is_demo=True).delete()[0]
     deleted += Facility.objects.filter(is_demo=True).delete()[0]
@@ -181,6 +185,8 @@ def demo_generate(
             f"plans: {plans.versions} versions ({plans.published} published), {plans.areas} areas, "
             f"availability for {plans.availability} address/provider pairs"
         )
+        # The real schools (loaded by load_city, before or after this) get demo connections and measurements.
+        school_demo_generate(seed=seed, progress=progress)
     return DemoReport(
         seed=seed,
         districts=len(BOROUGHS) + len(quarters),

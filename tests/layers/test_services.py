@@ -113,4 +113,6 @@ def test_every_catalogue_entry_has_licence_and_attribution():
         "verfuegbarkeit",
         "ausbaustand",
         "ausbau-statistik",
+        "schulanbindung",
+        "schul-messungen",
     }

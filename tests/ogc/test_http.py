@@ -43,7 +43,7 @@ def test_collections_advertise_crs_and_storage_crs_from_the_catalogue(client):
     collections = {c["id"]: c for c in get_json(client, "/ogc/collections").json()["collections"]}
     assert set(collections) == {
         "districts", "addresses", "facilities", "schools", "streets", "water", "rollout-areas", "availability",
-        "address-status", "district-statistics", "metadata",
+        "address-status", "district-statistics", "school-connectivity", "school-measurements", "metadata",
     }  # fmt: skip
     assert collections["rollout-areas"]["title"] == "Glasfaser-Ausbaugebiete der Netzbetreiber (Demodaten)"
     assert any(link["rel"] == "license" for link in collections["district-statistics"]["links"])

@@ -100,15 +100,28 @@ def test_a_layer_without_a_collection_has_no_downloads(client):
 @pytest.mark.parametrize(
     ("q", "expected"),
     [
-        ("Schulen", {"schulen"}),  # the title
-        ("schule", {"schulen"}),  # stem and case
-        # keyword, lower case
-        ("glasfaser", {"breitbandatlas", "ausbaugebiete", "verfuegbarkeit", "ausbaustand", "ausbau-statistik"}),
-        # part of a compound
-        ("faser", {"breitbandatlas", "ausbaugebiete", "verfuegbarkeit", "ausbaustand", "ausbau-statistik"}),
+        ("Schulen", {"schulen", "schulanbindung", "schul-messungen"}),  # the title
+        ("schule", {"schulen", "schulanbindung", "schul-messungen"}),  # stem and case
+        (
+            "glasfaser",
+            {"breitbandatlas", "ausbaugebiete", "verfuegbarkeit", "ausbaustand", "ausbau-statistik", "schulanbindung"},
+        ),  # keyword, lower case
+        (
+            "faser",
+            {"breitbandatlas", "ausbaugebiete", "verfuegbarkeit", "ausbaustand", "ausbau-statistik", "schulanbindung"},
+        ),  # part of a compound
         (
             "Adressen,Schulen",
-            {"adressen", "schulen", "ausbaugebiete", "verfuegbarkeit", "ausbaustand", "ausbau-statistik"},
+            {
+                "adressen",
+                "schulen",
+                "ausbaugebiete",
+                "verfuegbarkeit",
+                "ausbaustand",
+                "ausbau-statistik",
+                "schulanbindung",
+                "schul-messungen",
+            },
         ),  # comma: OR; the rollout layers name Adressen
         ("echten Namen", {"stadtbezirke"}),  # white space: phrase
         ("Namen echten", set()),  # ... in that order
@@ -129,8 +142,15 @@ def test_keyword_search_is_whole_word_and_case_insensitive(client):
         "verfuegbarkeit",
         "ausbaustand",
         "ausbau-statistik",
+        "schulanbindung",
+        "schul-messungen",
     }
-    assert ids(search(client, keywords="Schule,VG250")) == {"schulen", "stadtgrenze"}
+    assert ids(search(client, keywords="Schule,VG250")) == {
+        "schulen",
+        "stadtgrenze",
+        "schulanbindung",
+        "schul-messungen",
+    }
     assert ids(search(client, keywords="Demo")) == set()
 
 
@@ -168,7 +188,7 @@ def test_type_ids_external_ids_limit_and_sortby(client):
 def test_unpublished_layers_are_not_in_the_catalogue(client):
     Layer.objects.filter(slug="schulen").update(published=False)
     assert "schulen" not in ids(search(client))
-    assert ids(search(client, q="Schulen")) == set()
+    assert ids(search(client, q="Schulen")) == {"schulanbindung", "schul-messungen"}  # the others still match
     assert client.get(f"{ITEMS}/schulen", {"f": "json"}).status_code == 404
 
 

@@ -11,7 +11,9 @@ from django.core.management.base import BaseCommand, CommandError
 from geoportal.errors import GeoportalError
 from layers import services
 from layers.models import Address, BroadbandAtlasValue
+from schools.demo import demo_present, school_demo_generate
 from schools.importers import schools_load
+from schools.models import SchoolConnection
 
 BOUNDARY = services.CITY_DATA / "boundary_muelheim_vg250.geojson"
 SCHOOLS = services.CITY_DATA / "schools_nrw_msb_schuldaten_2021-09_muelheim.geojson"
@@ -35,6 +37,9 @@ class Command(BaseCommand):
                 self.stdout.write("generating demo data (districts, addresses, facilities, providers) ...")
                 call_command("generate_demo", stdout=self.stdout)
             report = schools_load(msb_geojson=SCHOOLS, itnrw_csv=SCHOOLS_2024)
+            if demo_present() and not SchoolConnection.objects.exists():
+                # Demo data came before the schools (a fresh database): their demo connections now.
+                school_demo_generate(progress=self.stdout.write)
             if not BroadbandAtlasValue.objects.exists():
                 services.broadband_atlas_load(path=BROADBAND)
             layers = services.layer_catalogue_load(path=CATALOGUE)

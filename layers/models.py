@@ -7,7 +7,7 @@ Every record made by the demo generator carries ``is_demo=True``.
 
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, GistIndex, OpClass
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -186,3 +186,45 @@ class BroadbandAtlasValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period_label} {self.segment} {self.indicator}: {self.value}"
+
+
+class StreetIndex(models.Model):
+    """One street within one postcode, as the address search finds it: names in compared form, size, centre.
+
+    Kept up to date by PostgreSQL itself: statement triggers on the address table refresh the rows of every
+    street an INSERT, UPDATE, DELETE or COPY touched, and empty the index on TRUNCATE (migration 0007), so
+    no write path (importers, demo generator, admin, SQL by hand) can forget it. ``words`` and ``key`` are
+    layers.search.street_words/street_key of the name and ``slug`` is layers.naming.slug, each computed by a
+    SQL function that mirrors the Python one (tests/layers/test_search.py holds them equal).
+    """
+
+    name = models.CharField(_("street"), max_length=200)
+    postcode = models.CharField(_("postcode"), max_length=5)
+    words = models.TextField(_("compared words"))
+    key = models.TextField(_("compared key"))
+    slug = models.TextField(_("slug"))
+    district = models.ForeignKey(
+        District, verbose_name=_("district"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    addresses = models.PositiveIntegerField(_("addresses"))
+    homes = models.PositiveIntegerField(_("homes"))
+    centre = models.PointField(_("centre"), srid=SRID)
+
+    class Meta:
+        verbose_name = _("street index entry")
+        verbose_name_plural = _("street index")
+        ordering = ["name", "postcode"]
+        constraints = [models.UniqueConstraint(fields=["name", "postcode"], name="streetindex_unique_street")]
+        indexes = [
+            models.Index(fields=["postcode", "slug"], name="streetindex_slug"),
+            # Prefix typing ("Schlo"): a btree range scan, also for one or two letters.
+            models.Index(OpClass("key", name="text_pattern_ops"), name="streetindex_key_prefix"),
+            # Whole words and parts of names (LIKE '%…%', word_similarity): trigrams.
+            GinIndex(fields=["key"], name="streetindex_key_trgm", opclasses=["gin_trgm_ops"]),
+            GinIndex(fields=["words"], name="streetindex_words_trgm", opclasses=["gin_trgm_ops"]),
+            # The nearest names by spelling (typos, "no match"): KNN over trigram distance.
+            GistIndex(fields=["key"], name="streetindex_key_knn", opclasses=["gist_trgm_ops"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.postcode}"

@@ -1,0 +1,273 @@
+"""Reads of the address search: streets and addresses for what a resident typed, the address nearest a position.
+
+One SQL statement per search, over the street index (layers.models.StreetIndex: one row per street and
+postcode, a few thousand rows however many addresses there are) and, for a house number, the address table
+through its (postcode, street) index. Every candidate source is index-driven and bounded, so the time does
+not grow with the number of addresses:
+
+1. what was typed begins the name (btree range on ``key``; "Schlo" → Schloßstraße), begins one of its words
+   ("duisb" → Alte Duisburger Straße; trigram GIN on ``words``), or, from five letters, occurs in it
+   ("duisburgerstr" → Alte Duisburger Straße; trigram GIN on ``key``);
+2. only when none of that finds anything, the typing errors: the names nearest by trigram distance (GiST KNN,
+   whole and word similarity) and the names sharing the first two letters (or those two swapped) within a
+   few edits (fuzzystrmatch's levenshtein over the beginning of the name). A name counts as found when its
+   edits are within ``layers.search.typo_allowance`` or its trigram similarity is high; the nearest names
+   that are not found are returned as well, for "no match, did you mean …".
+
+Streets are ranked by how they matched (exact, beginning, word, inside, typing errors), then the postcode
+typed, then alphabetically. With a house number, the best streets' addresses follow: that number (and
+suffix) first, then numbers beginning with the digits typed (typing "1" on the way to "12"), then the
+nearest numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.contrib.gis.geos import Point
+from django.db import connection
+
+from layers.models import SRID
+from layers.search import AddressQuery, typo_allowance
+
+# A fuzzy candidate is found (not only "near") from this trigram similarity on, whatever its edits.
+SIMILAR = 0.5
+WORD_SIMILAR = 0.6
+# How many candidates each source may give: enough for any list a page shows, bounded for speed.
+ARM_LIMIT = 40
+KNN_LIMIT = 12
+
+
+@dataclass(frozen=True)
+class StreetHit:
+    name: str
+    postcode: str
+    district: str
+    addresses: int
+    tier: int  # 0 exact, 1 beginning of the name, 2 beginning of a word, 3 inside, 4 typing errors
+    typos: int
+    matched: bool
+
+
+@dataclass(frozen=True)
+class AddressHit:
+    id: int
+    street: str
+    house_number: int
+    house_number_suffix: str
+    postcode: str
+    district: str
+    exact: bool  # number and suffix as typed (no suffix typed: the address without one)
+
+    @property
+    def house_label(self) -> str:
+        return f"{self.house_number}{self.house_number_suffix}"
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: AddressQuery
+    streets: list[StreetHit] = field(default_factory=list)
+    addresses: list[AddressHit] = field(default_factory=list)
+
+    @property
+    def matched(self) -> bool:
+        """True when any street was found; otherwise ``streets`` holds the nearest names by spelling."""
+        return any(street.matched for street in self.streets)
+
+    @property
+    def exact_address(self) -> AddressHit | None:
+        """The one address the text names exactly (street as typed, number and suffix), if there is exactly one."""
+        exact = [a for a in self.addresses if a.exact]
+        streets = {(s.name, s.postcode) for s in self.streets if s.tier == 0}
+        if self.query.postcode:
+            exact = [a for a in exact if a.postcode == self.query.postcode]
+        exact = [a for a in exact if (a.street, a.postcode) in streets]
+        return exact[0] if len(exact) == 1 else None
+
+
+def _typed_sql(query: AddressQuery) -> str:
+    """Candidates from what was typed, as (id, tier) rows; each source bounded."""
+    arms = [
+        f"""(SELECT id, CASE WHEN key = %(key)s THEN 0 ELSE 1 END AS tier FROM layers_streetindex
+             WHERE key LIKE %(prefix)s ORDER BY key LIMIT {ARM_LIMIT})"""
+    ]
+    if len(query.key) >= 3:
+        arms.append(f"""(SELECT id, 2 FROM layers_streetindex WHERE words LIKE %(word_prefix)s LIMIT {ARM_LIMIT})""")
+    if len(query.key) >= 5:
+        arms.append(f"""(SELECT id, 3 FROM layers_streetindex WHERE key LIKE %(infix)s LIMIT {ARM_LIMIT})""")
+    return " UNION ALL ".join(arms)
+
+
+FUZZY = f"""
+    SELECT id, 4 AS tier FROM (
+        (SELECT id FROM layers_streetindex ORDER BY key <-> %(key)s LIMIT {KNN_LIMIT})
+        UNION
+        (SELECT id FROM layers_streetindex ORDER BY %(key)s <<-> key LIMIT {KNN_LIMIT})
+        UNION
+        (SELECT id FROM layers_streetindex
+         WHERE (key LIKE %(first_two)s OR key LIKE %(swapped_two)s)
+           AND levenshtein_less_equal(%(key)s, left(key, %(length)s), %(allowance)s) <= %(allowance)s)
+    ) AS fuzzy
+    WHERE NOT EXISTS (SELECT 1 FROM typed)
+"""
+
+SEARCH = """
+WITH typed AS ({typed}),
+fuzzy AS ({fuzzy}),
+candidates AS (
+    SELECT id, min(tier) AS tier FROM (SELECT * FROM typed UNION ALL SELECT * FROM fuzzy) AS c GROUP BY id
+),
+scored AS (
+    SELECT s.id, s.name, s.postcode, s.district_id, s.addresses, c.tier,
+           CASE WHEN c.tier < 4 THEN 0 ELSE least(
+               levenshtein_less_equal(%(key)s, left(s.key, %(length)s), 9),
+               levenshtein_less_equal(%(key)s, s.key, 9)) END AS typos,
+           similarity(s.key, %(key)s) AS sim, word_similarity(%(key)s, s.key) AS word_sim
+    FROM candidates AS c JOIN layers_streetindex AS s ON s.id = c.id
+),
+streets AS (
+    SELECT *, row_number() OVER (
+               ORDER BY NOT matched, tier, typos, postcode_other, CASE WHEN tier = 4 THEN -sim END, name, postcode
+           ) AS ord
+    FROM (
+        SELECT *, (tier < 4 OR typos <= %(allowance)s OR sim >= %(similar)s
+                   OR word_sim >= %(word_similar)s) AS matched,
+               (postcode IS DISTINCT FROM %(postcode)s) AS postcode_other
+        FROM scored
+    ) AS m
+    ORDER BY ord
+    LIMIT %(streets)s
+),
+addresses AS (
+    SELECT a.*, st.ord FROM (SELECT * FROM streets WHERE matched ORDER BY ord LIMIT %(address_streets)s) AS st
+    CROSS JOIN LATERAL (
+        SELECT a.id, a.street, a.house_number, a.house_number_suffix, a.postcode, a.district_id,
+               a.house_number = %(number)s AS same_number,
+               a.house_number = %(number)s
+                   AND regexp_replace(lower(a.house_number_suffix), '[^a-z0-9]', '', 'g') = %(suffix)s AS same_suffix,
+               abs(a.house_number - %(number)s) AS distance,
+               coalesce(a.house_number::text LIKE %(number_prefix)s, false) AS begins
+        FROM layers_address AS a
+        WHERE a.street = st.name AND a.postcode = st.postcode AND %(number)s IS NOT NULL
+        ORDER BY same_number DESC, same_suffix DESC, begins DESC, distance, a.house_number, a.house_number_suffix
+        LIMIT %(per_street)s
+    ) AS a
+)
+SELECT 'street' AS kind, s.ord, NULL::bigint AS id, s.name, NULL::int, NULL::text, s.postcode, d.name,
+       s.addresses, s.tier, s.typos, s.matched, NULL::bool, NULL::bool, NULL::int, NULL::bool, s.postcode_other
+FROM streets AS s LEFT JOIN layers_district AS d ON d.id = s.district_id
+UNION ALL
+SELECT 'address', a.ord, a.id, a.street, a.house_number, a.house_number_suffix, a.postcode, d.name,
+       NULL, st.tier, st.typos, true, a.same_number, a.same_suffix, a.distance, a.begins, st.postcode_other
+FROM addresses AS a JOIN streets AS st ON st.ord = a.ord LEFT JOIN layers_district AS d ON d.id = a.district_id
+"""
+
+
+def search_sql(query: AddressQuery, *, streets: int, per_street: int, typing: bool) -> tuple[str, dict]:
+    """The statement and parameters of one search (also what bench/search.py times as the raw SQL).
+
+    ``typing``: the text may still be growing (suggestions), so a house number at its very end may be the
+    beginning of a longer one ("1" on the way to "12").
+    """
+    key = query.key
+    swapped = key[1] + key[0] if len(key) >= 2 else key
+    params = {
+        "key": key,
+        "length": len(key),
+        "prefix": key + "%",  # keys hold [a-z0-9] only: nothing to escape for LIKE
+        "word_prefix": "% " + query.words + "%",
+        "infix": "%" + key + "%",
+        "first_two": key[:2] + "%",
+        "swapped_two": swapped + "%",
+        "allowance": typo_allowance(key),
+        "similar": SIMILAR,
+        "word_similar": WORD_SIMILAR,
+        "postcode": query.postcode,
+        "streets": streets,
+        "address_streets": 3,
+        "number": query.number,
+        "suffix": query.suffix,
+        "number_prefix": f"{query.number}%" if typing and query.number_last and not query.suffix else None,
+        "per_street": per_street,
+    }
+    return SEARCH.format(typed=_typed_sql(query), fuzzy=FUZZY), params
+
+
+def address_search(*, query: AddressQuery, streets: int = 8, per_street: int = 8, typing: bool = False) -> SearchResult:
+    """Streets (and, with a house number, addresses) for a parsed query, ranked; see the module docstring.
+
+    Addresses and streets are public base data; nothing of any provider's plans is read here.
+    """
+    if not query.searchable:
+        return SearchResult(query=query)
+    sql, params = search_sql(query, streets=streets, per_street=per_street, typing=typing)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    street_hits, address_rows = [], []
+    for row in sorted(rows, key=lambda r: r[1]):
+        kind, _, pk, name, number, suffix, postcode, district, count, tier, typos, matched = row[:12]
+        if kind == "street":
+            street_hits.append(StreetHit(name, postcode, district or "", count, tier, typos, matched))
+        else:
+            address_rows.append(row)
+    # Across streets as good as each other (one name in two postcodes): the postcode typed, the number typed
+    # (in every street that has it), the numbers beginning with it, the nearest numbers.
+    address_rows.sort(key=lambda r: (r[9], r[10], r[16], not r[12], not r[13], not r[15], r[14], r[1], r[4], r[5]))
+    address_hits = [
+        AddressHit(
+            id=r[2],
+            street=r[3],
+            house_number=r[4],
+            house_number_suffix=r[5],
+            postcode=r[6],
+            district=r[7] or "",
+            exact=bool(r[12] and r[13]),
+        )
+        for r in address_rows
+    ]
+    return SearchResult(query=query, streets=street_hits, addresses=address_hits)
+
+
+# -- "use my location" --------------------------------------------------------------------------------------
+
+NEAREST = f"""
+SELECT a.id, a.street, a.house_number, a.house_number_suffix, a.postcode, coalesce(d.name, ''),
+       ST_Distance(a.geom, p.geom) AS metres
+FROM (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326), {SRID}) AS geom) AS p
+CROSS JOIN LATERAL (SELECT * FROM layers_address ORDER BY geom <-> p.geom LIMIT %(limit)s) AS a
+LEFT JOIN layers_district AS d ON d.id = a.district_id
+ORDER BY metres
+"""
+
+
+@dataclass(frozen=True)
+class NearbyAddress:
+    hit: AddressHit
+    metres: float
+
+
+def addresses_nearest(*, point: Point, limit: int = 3) -> list[NearbyAddress]:
+    """The addresses nearest a WGS84 position (lon/lat), nearest first, with their distance in metres.
+
+    KNN over the address table's spatial index: one index descent, whatever the number of addresses.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(NEAREST, {"lon": point.x, "lat": point.y, "limit": limit})
+        rows = cursor.fetchall()
+    return [
+        NearbyAddress(
+            hit=AddressHit(
+                id=pk,
+                street=street,
+                house_number=number,
+                house_number_suffix=suffix,
+                postcode=postcode,
+                district=district,
+                exact=False,
+            ),
+            metres=metres,
+        )
+        for pk, street, number, suffix, postcode, district, metres in rows
+    ]

@@ -28,6 +28,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.utils.translation import gettext_noop
+
 from geoportal.errors import InvalidInputError
 
 # Rules applied in order to the lower-case ASCII form of a name. Each pattern means the same in Python's re
@@ -47,6 +50,9 @@ _STEPS = tuple((re.compile(pattern), replacement) for pattern, replacement in ST
 _SHARP_S = ("ß", "ẞ")
 
 MAX_QUERY_LENGTH = 200
+# The messages of refused input (translated where they are shown: geoportal.errorpages, residents' API).
+TOO_LONG = gettext_noop("the search text is longer than 200 characters")
+CONTROL_CHARACTERS = gettext_noop("the search text contains control characters")
 # C0 and C1 control characters, DEL, and the line and paragraph separators: nobody types them into a search
 # box; they come from scripts probing the site. Tabs and line breaks (pasted from a letter) are spaces.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
@@ -128,10 +134,10 @@ def house_suffix_key(suffix: str) -> str:
 def query_clean(text: str) -> str:
     """The search text as typed, checked: InvalidInputError for control characters or more than 200 characters."""
     if _CONTROL.search(text):
-        raise InvalidInputError("the search text contains control characters", where="q")
+        raise InvalidInputError(CONTROL_CHARACTERS, where="q")
     text = " ".join(unicodedata.normalize("NFC", text).split())
     if len(text) > MAX_QUERY_LENGTH:
-        raise InvalidInputError(f"the search text is longer than {MAX_QUERY_LENGTH} characters", where="q")
+        raise InvalidInputError(TOO_LONG, where="q")
     return text
 
 
@@ -184,6 +190,11 @@ def address_query_parse(text: str, *, city: str = "", city_aliases: tuple[str, .
         postcode=postcode,
         number_last=number_last,
     )
+
+
+def address_query(text: str) -> AddressQuery:
+    """What a resident typed, checked (``query_clean``) and taken apart for this instance's city."""
+    return address_query_parse(query_clean(text), city=settings.CITY_NAME, city_aliases=tuple(settings.CITY_ALIASES))
 
 
 def typo_allowance(key: str) -> int:

@@ -33,6 +33,8 @@ from layers.search import AddressQuery, typo_allowance
 # A fuzzy candidate is found (not only "near") from this trigram similarity on, whatever its edits.
 SIMILAR = 0.5
 WORD_SIMILAR = 0.6
+# "No match, did you mean …" offers names from this similarity on (below it, a list of names is noise).
+NEAREST_SIMILAR = 0.15
 # How many candidates each source may give: enough for any list a page shows, bounded for speed.
 ARM_LIMIT = 40
 KNN_LIMIT = 12
@@ -47,6 +49,7 @@ class StreetHit:
     tier: int  # 0 exact, 1 beginning of the name, 2 beginning of a word, 3 inside, 4 typing errors
     typos: int
     matched: bool
+    similarity: float  # trigram similarity of the names, whole or as a word (0..1)
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,12 @@ class SearchResult:
     def matched(self) -> bool:
         """True when any street was found; otherwise ``streets`` holds the nearest names by spelling."""
         return any(street.matched for street in self.streets)
+
+    def nearest(self, *, limit: int = 5) -> list[StreetHit]:
+        """With no match: the street names nearest by spelling that are at least a little alike."""
+        if self.matched:
+            return []
+        return [street for street in self.streets if street.similarity >= NEAREST_SIMILAR][:limit]
 
     @property
     def exact_address(self) -> AddressHit | None:
@@ -128,7 +137,8 @@ scored AS (
 ),
 streets AS (
     SELECT *, row_number() OVER (
-               ORDER BY NOT matched, tier, typos, postcode_other, CASE WHEN tier = 4 THEN -sim END, name, postcode
+               ORDER BY NOT matched, tier, CASE WHEN matched THEN typos END, postcode_other,
+                        CASE WHEN tier = 4 THEN -greatest(sim, word_sim) END, name, postcode
            ) AS ord
     FROM (
         SELECT *, (tier < 4 OR typos <= %(allowance)s OR sim >= %(similar)s
@@ -155,11 +165,12 @@ addresses AS (
     ) AS a
 )
 SELECT 'street' AS kind, s.ord, NULL::bigint AS id, s.name, NULL::int, NULL::text, s.postcode, d.name,
-       s.addresses, s.tier, s.typos, s.matched, NULL::bool, NULL::bool, NULL::int, NULL::bool, s.postcode_other
+       s.addresses, s.tier, s.typos, s.matched, NULL::bool, NULL::bool, NULL::int, NULL::bool, s.postcode_other,
+       greatest(s.sim, s.word_sim)
 FROM streets AS s LEFT JOIN layers_district AS d ON d.id = s.district_id
 UNION ALL
 SELECT 'address', a.ord, a.id, a.street, a.house_number, a.house_number_suffix, a.postcode, d.name,
-       NULL, st.tier, st.typos, true, a.same_number, a.same_suffix, a.distance, a.begins, st.postcode_other
+       NULL, st.tier, st.typos, true, a.same_number, a.same_suffix, a.distance, a.begins, st.postcode_other, NULL
 FROM addresses AS a JOIN streets AS st ON st.ord = a.ord LEFT JOIN layers_district AS d ON d.id = a.district_id
 """
 
@@ -209,7 +220,7 @@ def address_search(*, query: AddressQuery, streets: int = 8, per_street: int = 8
     for row in sorted(rows, key=lambda r: r[1]):
         kind, _, pk, name, number, suffix, postcode, district, count, tier, typos, matched = row[:12]
         if kind == "street":
-            street_hits.append(StreetHit(name, postcode, district or "", count, tier, typos, matched))
+            street_hits.append(StreetHit(name, postcode, district or "", count, tier, typos, matched, row[17]))
         else:
             address_rows.append(row)
     # Across streets as good as each other (one name in two postcodes): the postcode typed, the number typed

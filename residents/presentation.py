@@ -42,11 +42,17 @@ def suggestions(result: SearchResult, *, limit: int = SUGGESTIONS) -> dict:
     ``match`` is false when nothing matched: ``suggestions`` then holds the street names nearest by spelling.
     """
     if not result.matched:
-        rows = [street_row(hit) for hit in result.streets[:limit]]
-        return {"match": False, "suggestions": rows}
+        return {"match": False, "suggestions": [street_row(hit) for hit in result.nearest(limit=limit)]}
     rows = [address_row(hit) for hit in result.addresses[:limit]]
     rows += [street_row(hit) for hit in result.streets if hit.matched][: max(limit - len(rows), 0)]
     return {"match": True, "suggestions": rows}
+
+
+def results_addresses(result: SearchResult, *, neighbours: int = 4, limit: int = 12) -> list[AddressHit]:
+    """The results page's addresses: every exact one and a few neighbours; else the nearest numbers."""
+    exact = [hit for hit in result.addresses if hit.exact]
+    others = [hit for hit in result.addresses if not hit.exact]
+    return (exact + others[: neighbours if exact else limit])[:limit]
 
 
 def house_missing(result: SearchResult) -> bool:
@@ -67,6 +73,6 @@ def house_typed(result: SearchResult) -> str:
 def nearby_rows(nearby: list[NearbyAddress]) -> list[dict]:
     return [
         address_row(item.hit)
-        | {"metres": round(item.metres), "distance": _("%(metres)d m away") % {"metres": item.metres}}
+        | {"metres": round(item.metres), "distance": _("%(metres)d m away") % {"metres": round(item.metres)}}
         for item in nearby
     ]

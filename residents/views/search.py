@@ -35,7 +35,7 @@ from residents.links import address_url
 # Suggestions change only when addresses are imported: browsers and proxies may keep them a few minutes.
 SUGGEST_MAX_AGE = 300
 RESULTS_STREETS = 20
-RESULTS_PER_STREET = 12
+RESULTS_PER_STREET = 8
 # Farther than this from every address, a position is not in the city (or the browser's guess is poor).
 LOCATE_MAX_METRES = 1000
 
@@ -59,9 +59,9 @@ def search_page(request: HttpRequest) -> HttpResponse:
     context = {
         "query": query,
         "result": result,
-        "addresses": [presentation.address_row(hit) | {"exact": hit.exact} for hit in result.addresses],
+        "addresses": [presentation.address_row(hit) for hit in presentation.results_addresses(result)],
         "streets": [presentation.street_row(hit) for hit in result.streets if hit.matched],
-        "nearest": [presentation.street_row(hit) for hit in result.streets if not result.matched],
+        "nearest": [presentation.street_row(hit) for hit in result.nearest()],
         "house_missing": presentation.house_missing(result),
         "house_typed": presentation.house_typed(result),
     }

@@ -136,7 +136,10 @@ def test_no_match_says_so_and_offers_the_nearest_names(town):
     assert not result.matched
     assert result.addresses == []
     nearly = search("Schloßallee")  # no such street; the Schloß… names are nearest
-    assert {s.name for s in nearly.streets[:3]} & {"Schloßstraße", "Schloßberg"}
+    assert {s.name for s in nearly.nearest()[:3]} & {"Schloßstraße", "Schloßberg"}
+    assert len(nearly.nearest()) <= 5
+    # names alike in nothing are not offered
+    assert search("Qqqqqqq").nearest() == []
 
 
 def test_too_little_to_search_returns_nothing(town):

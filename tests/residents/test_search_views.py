@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 import pytest
 from django.core.cache import caches
@@ -152,6 +153,9 @@ def test_the_results_page_lists_addresses_and_streets(client, town):
     assert 'href="/adresse/45470/schlossstrasse/3/"' in html
     assert f'href="{street_url(street="Schloßstraße", postcode="45470")}"' in html
     assert 'value="Schloßstraße 3"' in html  # the box keeps the text
+    # the two exact addresses and four neighbours, not the whole street
+    listed = re.search(r'<ul class="result-list" aria-labelledby="result-addresses">(.*?)</ul>', html, re.S)[1]
+    assert listed.count("<li>") == 2 + 4
 
 
 def test_one_exact_address_redirects_to_its_page(client, town):

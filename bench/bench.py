@@ -11,8 +11,8 @@ Environment (all optional):
   BENCH_THREADS=2 BENCH_CONNECTIONS=8   wrk threads and connections (pgbench: -j threads -c connections)
   WEB_CONCURRENCY=2             worker processes of both servers
   BENCH_PLAN_FEATURES=100000    polygons in the imported plan
-  BENCH_PARTS=a,b               which parts to run (a: Features and tiles, b: import and recompute;
-                                tiles: the tiles alone)
+  BENCH_PARTS=a,b,s             which parts to run (a: Features and tiles, b: import and recompute,
+                                s: address search suggestions, bench/search.py; tiles: the tiles alone)
   BENCH_DB=geoportal_bench
 """
 
@@ -38,13 +38,15 @@ ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var" / "bench"
 sys.path.insert(0, str(ROOT))
 
+from bench.search import search_report, search_run  # noqa: E402 - needs ROOT on the path
+
 SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "35000").split(",") if s.strip()]
 DURATION = int(os.environ.get("BENCH_DURATION", "10"))
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
 WORKERS = int(os.environ.get("WEB_CONCURRENCY", "2"))
 PLAN_FEATURES = int(os.environ.get("BENCH_PLAN_FEATURES", "100000"))
-PARTS = set(os.environ.get("BENCH_PARTS", "a,b").split(","))
+PARTS = set(os.environ.get("BENCH_PARTS", "a,b,s").split(","))
 BENCH_DB = os.environ.get("BENCH_DB", "geoportal_bench")
 AVAILABILITY_COLLECTION = os.environ.get("BENCH_AVAILABILITY_COLLECTION", "availability")
 TILE_ZOOM = 14
@@ -103,7 +105,7 @@ def bench_db() -> Db:
             conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
     db = Db(base.host, base.port, base.user, BENCH_DB, base.password)
     with psycopg.connect(db.conninfo(), autocommit=True) as conn:
-        for ext in ("postgis", "pg_trgm", "unaccent"):
+        for ext in ("postgis", "pg_trgm", "unaccent", "fuzzystrmatch"):
             conn.execute(f"CREATE EXTENSION IF NOT EXISTS {ext}")
     return db
 
@@ -943,6 +945,8 @@ def main() -> None:
         started = time.monotonic()
         prep = data_prepare(db, size, env)
         imp = rec = loads = tiles = None
+        found = search_run(db, env, serve=_serve, wait_up=_wait_up, client_class=KeepAlive, var=VAR,
+                           port=OURS_PORT, size=size) if "s" in PARTS else None  # fmt: skip
         if "b" in PARTS:
             imp = import_run(db)
             rec = recompute_run(imp["version"])
@@ -952,6 +956,8 @@ def main() -> None:
                 loads = features_run(db) if "a" in PARTS else None
                 tiles = tiles_run(db)
         report(size, prep, loads, tiles, imp, rec)
+        if found is not None:
+            search_report(found, _ratio)
         print(f"\n{size:,} addresses took {time.monotonic() - started:.0f} s in all")
 
 

@@ -5,14 +5,19 @@ postcode, a few thousand rows however many addresses there are) and, for a house
 through its (postcode, street) index. Every candidate source is index-driven and bounded, so the time does
 not grow with the number of addresses:
 
-1. what was typed begins the name (btree range on ``key``; "Schlo" → Schloßstraße), begins one of its words
-   ("duisb" → Alte Duisburger Straße; trigram GIN on ``words``), or, from five letters, occurs in it
-   ("duisburgerstr" → Alte Duisburger Straße; trigram GIN on ``key``);
-2. only when none of that finds anything, the typing errors: the names nearest by trigram distance (GiST KNN,
-   whole and word similarity) and the names sharing the first two letters (or those two swapped) within a
-   few edits (fuzzystrmatch's levenshtein over the beginning of the name). A name counts as found when its
-   edits are within ``layers.search.typo_allowance`` or its trigram similarity is high; the nearest names
-   that are not found are returned as well, for "no match, did you mean …".
+1. what was typed begins the name (btree range on ``key`` in C order; "Schlo" → Schloßstraße), begins one of
+   its words ("duisb" → Alte Duisburger Straße; trigram GiST on ``words``), or, from five letters, occurs in
+   it ("duisburgerstr" → Alte Duisburger Straße; trigram GIN on ``key``);
+2. only when none of that finds anything, the typing errors: the names beginning with the same letter (or
+   with the first two letters swapped) within a few edits of what was typed, over the name's beginning or
+   the whole name (fuzzystrmatch's levenshtein; the edits forgiven grow with the length,
+   ``layers.search.typo_allowance``);
+3. only when that finds nothing either, the names nearest by trigram distance (GiST KNN): found when alike
+   enough (trigram similarity), otherwise returned as the nearest names for "no match, did you mean …".
+
+Trigram similarity alone is a poor judge of typing errors here: most names share "strasse", "weg" or
+"platz", so a GIN search by similarity rechecked thousands of names at 1,000,000 addresses (~30 ms), and a
+swap near the beginning ("Shclos") leaves too few trigrams in common. Edits over a btree range cost ~0.7 ms.
 
 Streets are ranked by how they matched (exact, beginning, word, inside, typing errors), then the postcode
 typed, then alphabetically. With a house number, the best streets' addresses follow: that number (and
@@ -95,45 +100,62 @@ class SearchResult:
         return exact[0] if len(exact) == 1 else None
 
 
+# The columns every candidate source gives, so that the candidates need no second look-up in the index.
+COLUMNS = "id, name, postcode, key, district_id, addresses"
+
+
 def _typed_sql(query: AddressQuery) -> str:
-    """Candidates from what was typed, as (id, tier) rows; each source bounded."""
+    """Candidates from what was typed, as (columns, tier) rows; each source bounded."""
     arms = [
-        f"""(SELECT id, CASE WHEN key = %(key)s THEN 0 ELSE 1 END AS tier FROM layers_streetindex
-             WHERE key LIKE %(prefix)s ORDER BY key LIMIT {ARM_LIMIT})"""
+        f"""(SELECT {COLUMNS}, CASE WHEN key = %(key)s THEN 0 ELSE 1 END AS tier FROM layers_streetindex
+             WHERE key COLLATE "C" LIKE %(prefix)s ORDER BY key COLLATE "C" LIMIT {ARM_LIMIT})"""
     ]
     if len(query.key) >= 3:
-        arms.append(f"""(SELECT id, 2 FROM layers_streetindex WHERE words LIKE %(word_prefix)s LIMIT {ARM_LIMIT})""")
+        arms.append(
+            f"""(SELECT {COLUMNS}, 2 FROM layers_streetindex WHERE words LIKE %(word_prefix)s LIMIT {ARM_LIMIT})"""
+        )
     if len(query.key) >= 5:
-        arms.append(f"""(SELECT id, 3 FROM layers_streetindex WHERE key LIKE %(infix)s LIMIT {ARM_LIMIT})""")
+        arms.append(f"""(SELECT {COLUMNS}, 3 FROM layers_streetindex WHERE key LIKE %(infix)s LIMIT {ARM_LIMIT})""")
     return " UNION ALL ".join(arms)
 
 
+# Typing errors, only when nothing begins or holds what was typed: the names beginning with the same letter
+# (or the first two swapped) within the forgiven edits of what was typed, over their beginning or whole.
 FUZZY = f"""
-    SELECT id, 4 AS tier FROM (
-        (SELECT id FROM layers_streetindex ORDER BY key <-> %(key)s LIMIT {KNN_LIMIT})
-        UNION
-        (SELECT id FROM layers_streetindex ORDER BY %(key)s <<-> key LIMIT {KNN_LIMIT})
-        UNION
-        (SELECT id FROM layers_streetindex
-         WHERE (key LIKE %(first_two)s OR key LIKE %(swapped_two)s)
-           AND levenshtein_less_equal(%(key)s, left(key, %(length)s), %(allowance)s) <= %(allowance)s)
-    ) AS fuzzy
-    WHERE NOT EXISTS (SELECT 1 FROM typed)
+    SELECT {COLUMNS}, 4 AS tier FROM layers_streetindex
+    WHERE (key COLLATE "C" LIKE %(first)s OR key COLLATE "C" LIKE %(swapped_two)s)
+      AND least(levenshtein_less_equal(%(key)s, left(key, %(length)s), %(allowance)s),
+                levenshtein_less_equal(%(key)s, key, %(allowance)s)) <= %(allowance)s
+      AND NOT EXISTS (SELECT 1 FROM typed)
+    LIMIT {ARM_LIMIT}
+"""
+
+# Nothing found at all: the names nearest by trigram distance, for "no match, did you mean …" (and a
+# name with its first letter mistyped, which trigram similarity still finds).
+NEAREST = f"""
+    SELECT {COLUMNS}, 4 AS tier FROM (
+        SELECT {COLUMNS} FROM layers_streetindex
+        WHERE NOT EXISTS (SELECT 1 FROM typed) AND NOT EXISTS (SELECT 1 FROM fuzzy)
+        ORDER BY words <-> %(words)s LIMIT {KNN_LIMIT}
+    ) AS nearest
 """
 
 SEARCH = """
 WITH typed AS ({typed}),
 fuzzy AS ({fuzzy}),
+nearest AS ({nearest}),
 candidates AS (
-    SELECT id, min(tier) AS tier FROM (SELECT * FROM typed UNION ALL SELECT * FROM fuzzy) AS c GROUP BY id
+    SELECT DISTINCT ON (id) * FROM (
+        SELECT * FROM typed UNION ALL SELECT * FROM fuzzy UNION ALL SELECT * FROM nearest
+    ) AS c ORDER BY id, tier
 ),
 scored AS (
-    SELECT s.id, s.name, s.postcode, s.district_id, s.addresses, c.tier,
-           CASE WHEN c.tier < 4 THEN 0 ELSE least(
-               levenshtein_less_equal(%(key)s, left(s.key, %(length)s), 9),
-               levenshtein_less_equal(%(key)s, s.key, 9)) END AS typos,
-           similarity(s.key, %(key)s) AS sim, word_similarity(%(key)s, s.key) AS word_sim
-    FROM candidates AS c JOIN layers_streetindex AS s ON s.id = c.id
+    SELECT id, name, postcode, district_id, addresses, tier,
+           CASE WHEN tier < 4 THEN 0 ELSE least(
+               levenshtein_less_equal(%(key)s, left(key, %(length)s), 9),
+               levenshtein_less_equal(%(key)s, key, 9)) END AS typos,
+           similarity(key, %(key)s) AS sim, word_similarity(%(key)s, key) AS word_sim
+    FROM candidates
 ),
 streets AS (
     SELECT *, row_number() OVER (
@@ -185,11 +207,12 @@ def search_sql(query: AddressQuery, *, streets: int, per_street: int, typing: bo
     swapped = key[1] + key[0] if len(key) >= 2 else key
     params = {
         "key": key,
+        "words": query.words,
         "length": len(key),
         "prefix": key + "%",  # keys hold [a-z0-9] only: nothing to escape for LIKE
         "word_prefix": "% " + query.words + "%",
         "infix": "%" + key + "%",
-        "first_two": key[:2] + "%",
+        "first": key[:1] + "%",
         "swapped_two": swapped + "%",
         "allowance": typo_allowance(key),
         "similar": SIMILAR,
@@ -202,7 +225,7 @@ def search_sql(query: AddressQuery, *, streets: int, per_street: int, typing: bo
         "number_prefix": f"{query.number}%" if typing and query.number_last and not query.suffix else None,
         "per_street": per_street,
     }
-    return SEARCH.format(typed=_typed_sql(query), fuzzy=FUZZY), params
+    return SEARCH.format(typed=_typed_sql(query), fuzzy=FUZZY, nearest=NEAREST), params
 
 
 def address_search(*, query: AddressQuery, streets: int = 8, per_street: int = 8, typing: bool = False) -> SearchResult:
@@ -243,7 +266,7 @@ def address_search(*, query: AddressQuery, streets: int = 8, per_street: int = 8
 
 # -- "use my location" --------------------------------------------------------------------------------------
 
-NEAREST = f"""
+NEAREST_ADDRESSES = f"""
 SELECT a.id, a.street, a.house_number, a.house_number_suffix, a.postcode, coalesce(d.name, ''),
        ST_Distance(a.geom, p.geom) AS metres
 FROM (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326), {SRID}) AS geom) AS p
@@ -265,7 +288,7 @@ def addresses_nearest(*, point: Point, limit: int = 3) -> list[NearbyAddress]:
     KNN over the address table's spatial index: one index descent, whatever the number of addresses.
     """
     with connection.cursor() as cursor:
-        cursor.execute(NEAREST, {"lon": point.x, "lat": point.y, "limit": limit})
+        cursor.execute(NEAREST_ADDRESSES, {"lon": point.x, "lat": point.y, "limit": limit})
         rows = cursor.fetchall()
     return [
         NearbyAddress(

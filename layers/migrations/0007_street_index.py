@@ -16,6 +16,7 @@
 import django.contrib.gis.db.models.fields
 import django.contrib.postgres.indexes
 import django.db.models.deletion
+import django.db.models.functions.comparison
 from django.contrib.postgres.operations import CreateExtension
 from django.db import migrations, models
 
@@ -166,17 +167,13 @@ class Migration(migrations.Migration):
                 "indexes": [
                     models.Index(fields=["postcode", "slug"], name="streetindex_slug"),
                     models.Index(
-                        django.contrib.postgres.indexes.OpClass("key", name="text_pattern_ops"),
-                        name="streetindex_key_prefix",
+                        django.db.models.functions.comparison.Collate("key", "C"), name="streetindex_key_prefix"
                     ),
                     django.contrib.postgres.indexes.GinIndex(
                         fields=["key"], name="streetindex_key_trgm", opclasses=["gin_trgm_ops"]
                     ),
-                    django.contrib.postgres.indexes.GinIndex(
-                        fields=["words"], name="streetindex_words_trgm", opclasses=["gin_trgm_ops"]
-                    ),
                     django.contrib.postgres.indexes.GistIndex(
-                        fields=["key"], name="streetindex_key_knn", opclasses=["gist_trgm_ops"]
+                        fields=["words"], name="streetindex_words_trgm", opclasses=["gist_trgm_ops"]
                     ),
                 ],
                 "constraints": [models.UniqueConstraint(fields=("name", "postcode"), name="streetindex_unique_street")],

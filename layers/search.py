@@ -50,6 +50,7 @@ _STEPS = tuple((re.compile(pattern), replacement) for pattern, replacement in ST
 _SHARP_S = ("ß", "ẞ")
 
 MAX_QUERY_LENGTH = 200
+MAX_NAME_LENGTH = 100  # of a street name's compared form
 # The messages of refused input (translated where they are shown: geoportal.errorpages, residents' API).
 TOO_LONG = gettext_noop("the search text is longer than 200 characters")
 CONTROL_CHARACTERS = gettext_noop("the search text contains control characters")
@@ -181,6 +182,9 @@ def address_query_parse(text: str, *, city: str = "", city_aliases: tuple[str, .
     words = street_words(rest)
     if city:
         words = " ".join(_city_pattern(city, city_aliases).sub(" ", words).split())
+    # Expansions can make the compared form longer than what was typed ("ß" → "ss", "str" → "strasse"); a
+    # street's name is far shorter than this, and levenshtein() refuses more than 255 characters.
+    words = words[:MAX_NAME_LENGTH].rstrip()
     return AddressQuery(
         text=text,
         words=words,

@@ -227,6 +227,7 @@ def test_use_my_location_finds_the_nearest_address(live_server, chromium):
     found = page.locator(".locate-result").get_by_role("link").first
     expect(found).to_have_text("Kettwiger Straße 2, 45468")
     expect(page.locator(".locate-result")).to_contain_text("3 m entfernt")
+    _screenshots(page, "locate")
     # the position went to our own host in a POST body, never into a URL
     locate = [(method, url) for method, url in watched.requests if "/suche/standort" in url]
     assert locate == [("POST", live_server.url + "/suche/standort")]

@@ -253,3 +253,9 @@ def test_locate_does_not_log_the_position(client, town, caplog):
 def test_the_suggestion_json_is_valid_utf8_json(client, town):
     body = client.get(SUGGEST, {"q": "Mülheimer"}).content
     assert json.loads(body.decode("utf-8"))["suggestions"][0]["label"] == "Mülheimer Straße, 45468"
+
+
+@pytest.mark.parametrize("text", ["ß" * 200, "str " * 50, "1" * 200, "45468 " * 33])
+def test_the_longest_texts_allowed_are_answered(client, town, text):
+    assert client.get(SUGGEST, {"q": text}).status_code == 200
+    assert client.get("/suche/", {"q": text}).status_code == 200

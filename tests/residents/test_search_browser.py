@@ -14,6 +14,7 @@ import pytest
 from django.core.cache import caches
 from playwright.sync_api import expect, sync_playwright
 
+from tests.factories import AddressFactory
 from tests.geoportal.conftest import city_data_load
 from tests.geoportal.test_accessibility import axe_violations
 from tests.geoportal.test_browser import CHROMIUM, SCREENSHOTS, plain_static  # noqa: F401 - fixture
@@ -279,4 +280,28 @@ def test_search_pages_have_no_wcag_violations(live_server, chromium):
     watched.goto("/suche/?q=Kettwiger+Stra%C3%9Fe+7")
     _screenshots(page, "house-missing")
     assert not found, "axe found WCAG 2.1 A/AA violations:\n" + "\n".join(found)
+    watched.assert_clean()
+
+
+HOSTILE = '<img src=x onerror="document.title=1">Weg'
+
+
+@pytest.fixture
+def hostile_street(town_site) -> None:
+    """A street whose name is markup, as a careless import might bring."""
+    AddressFactory(street=HOSTILE, house_number=1, postcode="45468")
+
+
+def test_a_street_name_of_markup_is_shown_as_text(live_server, hostile_street, chromium):
+    watched = _new(chromium, live_server)
+    page = watched.page
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    watched.goto("/")
+    page.get_by_role("combobox", name=LABEL).press_sequentially("<img src", delay=20)
+    option = page.get_by_role("option").first
+    expect(option).to_contain_text(HOSTILE + ", 45468")
+    assert page.locator(".search-listbox img").count() == 0
+    assert page.title() != "1"
+    assert dialogs == []
     watched.assert_clean()

@@ -8,16 +8,17 @@ not grow with the number of addresses:
 1. what was typed begins the name (btree range on ``key`` in C order; "Schlo" → Schloßstraße), begins one of
    its words ("duisb" → Alte Duisburger Straße; trigram GiST on ``words``), or, from five letters, occurs in
    it ("duisburgerstr" → Alte Duisburger Straße; trigram GIN on ``key``);
-2. only when none of that finds anything, the typing errors: the names beginning with the same letter (or
-   with the first two letters swapped) within a few edits of what was typed, over the name's beginning or
-   the whole name (fuzzystrmatch's levenshtein; the edits forgiven grow with the length,
+2. only when none of that finds anything, the typing errors: the names beginning with the same three letters
+   (or two of them swapped; after "Am", "An der", "Im" the first letter of the next word) within
+   a few edits of what was typed, over the name's beginning or the whole name (btree range on ``words`` in
+   C order, then fuzzystrmatch's levenshtein; the edits forgiven grow with the length,
    ``layers.search.typo_allowance``);
 3. only when that finds nothing either, the names nearest by trigram distance (GiST KNN): found when alike
    enough (trigram similarity), otherwise returned as the nearest names for "no match, did you mean …".
 
 Trigram similarity alone is a poor judge of typing errors here: most names share "strasse", "weg" or
 "platz", so a GIN search by similarity rechecked thousands of names at 1,000,000 addresses (~30 ms), and a
-swap near the beginning ("Shclos") leaves too few trigrams in common. Edits over a btree range cost ~0.7 ms.
+swap near the beginning ("Shclos") leaves too few trigrams in common. Edits over a btree range cost ~0.1-1 ms.
 
 Streets are ranked by how they matched (exact, beginning, word, inside, typing errors), then the postcode
 typed, then alphabetically. With a house number, the best streets' addresses follow: that number (and
@@ -104,34 +105,67 @@ class SearchResult:
 COLUMNS = "id, name, postcode, key, district_id, addresses"
 
 
-def _typed_sql(query: AddressQuery) -> str:
-    """Candidates from what was typed, as (columns, tier) rows; each source bounded."""
+def _typed_sql(query: AddressQuery) -> tuple[str, str]:
+    """Candidates from what was typed, as (columns, tier) rows; each source bounded. Returns the searches by
+    word and by part of the name as CTEs of their own, and the ``typed`` CTE's body that unites them."""
     arms = [
         f"""(SELECT {COLUMNS}, CASE WHEN key = %(key)s THEN 0 ELSE 1 END AS tier FROM layers_streetindex
              WHERE key COLLATE "C" LIKE %(prefix)s ORDER BY key COLLATE "C" LIMIT {ARM_LIMIT})"""
     ]
+    # MATERIALIZED: planned for all their rows. With a LIMIT in view, PostgreSQL expected a long pattern to
+    # match ~160 names and scanned the whole table for the first 40 (~4 ms at 1,000,000 addresses, for
+    # the 9 that matched) instead of asking the trigram index (~0.1 ms).
+    searches = []
     if len(query.key) >= 3:
-        arms.append(
-            f"""(SELECT {COLUMNS}, 2 FROM layers_streetindex WHERE words LIKE %(word_prefix)s LIMIT {ARM_LIMIT})"""
+        searches.append(
+            f"""word AS MATERIALIZED (SELECT {COLUMNS}, 2 AS tier FROM layers_streetindex
+                 WHERE words LIKE %(word_prefix)s),"""
         )
+        arms.append(f"(SELECT * FROM word LIMIT {ARM_LIMIT})")
     if len(query.key) >= 5:
-        arms.append(f"""(SELECT {COLUMNS}, 3 FROM layers_streetindex WHERE key LIKE %(infix)s LIMIT {ARM_LIMIT})""")
-    return " UNION ALL ".join(arms)
+        searches.append(
+            f"""part AS MATERIALIZED (SELECT {COLUMNS}, 3 AS tier FROM layers_streetindex
+                 WHERE key LIKE %(infix)s),"""
+        )
+        arms.append(f"(SELECT * FROM part LIMIT {ARM_LIMIT})")
+    return "\n".join(searches), " UNION ALL ".join(arms)
 
 
-# Typing errors, only when nothing begins or holds what was typed: the names beginning with the same letter
-# (or the first two swapped) within the forgiven edits of what was typed, over their beginning or whole.
+# Typing errors, only when nothing begins or holds what was typed: the names that begin as the text does
+# (``fuzzy_prefixes``) within the forgiven edits of what was typed, over their beginning or whole.
 FUZZY = f"""
     SELECT {COLUMNS}, 4 AS tier FROM layers_streetindex
-    WHERE (key COLLATE "C" LIKE %(first)s OR key COLLATE "C" LIKE %(swapped_two)s)
+    WHERE (words COLLATE "C" LIKE %(fuzzy_a)s OR words COLLATE "C" LIKE %(fuzzy_b)s
+           OR words COLLATE "C" LIKE %(fuzzy_c)s)
       AND least(levenshtein_less_equal(%(key)s, left(key, %(length)s), %(allowance)s),
                 levenshtein_less_equal(%(key)s, key, %(allowance)s)) <= %(allowance)s
       AND NOT EXISTS (SELECT 1 FROM typed)
     LIMIT {ARM_LIMIT}
 """
 
+
+def fuzzy_prefixes(words: str) -> tuple[str, str, str]:
+    """Where typing errors are looked for: the names beginning with the text's first three letters, or with
+    the first two or the second and third of them swapped ("Shcloss" → "sch…"). Short leading words ("Am",
+    "An der", "Im") are taken whole with the first letter of the next word ("Am Ternhof" → "am t…"). A third
+    of all names begin "am", "im" or "an": comparing them one by one took ~5 ms at a million addresses, and
+    two letters swapped would make "ma…" such a range. Other errors in the first letters are left to the
+    nearest names (stage 3), which trigram similarity finds."""
+    parts = words.split(" ")
+    lead = []
+    while len(parts) > 1 and len(parts[0]) <= 3:
+        lead.append(parts.pop(0))
+    if lead:
+        prefix = " ".join(lead) + " " + parts[0][:1] + "%"
+        return prefix, prefix, prefix
+    first = parts[0]
+    if len(first) < 3:
+        return first + "%", first + "%", first + "%"
+    return first[:3] + "%", first[1] + first[0] + first[2] + "%", first[0] + first[2] + first[1] + "%"
+
+
 # Nothing found at all: the names nearest by trigram distance, for "no match, did you mean …" (and a
-# name with its first letter mistyped, which trigram similarity still finds).
+# name with its first letters mistyped, which trigram similarity still finds).
 NEAREST = f"""
     SELECT {COLUMNS}, 4 AS tier FROM (
         SELECT {COLUMNS} FROM layers_streetindex
@@ -141,7 +175,8 @@ NEAREST = f"""
 """
 
 SEARCH = """
-WITH typed AS ({typed}),
+WITH {searches}
+typed AS ({typed}),
 fuzzy AS ({fuzzy}),
 nearest AS ({nearest}),
 candidates AS (
@@ -204,7 +239,7 @@ def search_sql(query: AddressQuery, *, streets: int, per_street: int, typing: bo
     beginning of a longer one ("1" on the way to "12").
     """
     key = query.key
-    swapped = key[1] + key[0] if len(key) >= 2 else key
+    fuzzy_a, fuzzy_b, fuzzy_c = fuzzy_prefixes(query.words)
     params = {
         "key": key,
         "words": query.words,
@@ -212,8 +247,9 @@ def search_sql(query: AddressQuery, *, streets: int, per_street: int, typing: bo
         "prefix": key + "%",  # keys hold [a-z0-9] only: nothing to escape for LIKE
         "word_prefix": "% " + query.words + "%",
         "infix": "%" + key + "%",
-        "first": key[:1] + "%",
-        "swapped_two": swapped + "%",
+        "fuzzy_a": fuzzy_a,
+        "fuzzy_b": fuzzy_b,
+        "fuzzy_c": fuzzy_c,
         "allowance": typo_allowance(key),
         "similar": SIMILAR,
         "word_similar": WORD_SIMILAR,
@@ -225,7 +261,8 @@ def search_sql(query: AddressQuery, *, streets: int, per_street: int, typing: bo
         "number_prefix": f"{query.number}%" if typing and query.number_last and not query.suffix else None,
         "per_street": per_street,
     }
-    return SEARCH.format(typed=_typed_sql(query), fuzzy=FUZZY, nearest=NEAREST), params
+    searches, typed = _typed_sql(query)
+    return SEARCH.format(searches=searches, typed=typed, fuzzy=FUZZY, nearest=NEAREST), params
 
 
 def address_search(*, query: AddressQuery, streets: int = 8, per_street: int = 8, typing: bool = False) -> SearchResult:

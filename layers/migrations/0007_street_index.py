@@ -169,11 +169,14 @@ class Migration(migrations.Migration):
                     models.Index(
                         django.db.models.functions.comparison.Collate("key", "C"), name="streetindex_key_prefix"
                     ),
+                    models.Index(
+                        django.db.models.functions.comparison.Collate("words", "C"), name="streetindex_words_prefix"
+                    ),
                     django.contrib.postgres.indexes.GinIndex(
                         fields=["key"], name="streetindex_key_trgm", opclasses=["gin_trgm_ops"]
                     ),
                     django.contrib.postgres.indexes.GistIndex(
-                        fields=["words"], name="streetindex_words_trgm", opclasses=["gist_trgm_ops"]
+                        fields=["words"], name="streetindex_words_trgm", opclasses=["gist_trgm_ops(siglen=256)"]
                     ),
                 ],
                 "constraints": [models.UniqueConstraint(fields=("name", "postcode"), name="streetindex_unique_street")],

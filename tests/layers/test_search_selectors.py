@@ -6,7 +6,7 @@ import pytest
 from django.contrib.gis.geos import Point
 
 from layers.search import address_query
-from layers.search_selectors import address_search, addresses_nearest
+from layers.search_selectors import address_search, addresses_nearest, fuzzy_prefixes
 from tests.residents.town import KETTWIGER_2, town_create, wgs84
 
 pytestmark = pytest.mark.django_db
@@ -167,3 +167,11 @@ def test_a_search_is_one_query_whatever_it_finds(town, django_assert_num_queries
     for text in ["Schlo", "Shcloßstraße 7", "Zyxwvu", "Schloßstraße 3"]:
         with django_assert_num_queries(1):
             search(text)
+
+
+def test_typing_errors_are_looked_for_among_names_that_begin_alike():
+    assert fuzzy_prefixes("shclossstrasse") == ("shc%", "hsc%", "sch%")
+    assert fuzzy_prefixes("malvewinkel") == ("mal%", "aml%", "mla%")  # not "am%": a third of all names
+    assert fuzzy_prefixes("am ternhof") == ("am t%",) * 3  # not all names beginning "am"
+    assert fuzzy_prefixes("an der finkenohe") == ("an der f%",) * 3
+    assert fuzzy_prefixes("ab") == ("ab%",) * 3

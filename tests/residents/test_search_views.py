@@ -12,11 +12,17 @@ from django.test import Client
 
 from layers.models import Address
 from residents.links import address_url, street_url
-from tests.residents.town import KETTWIGER_2, SECRET_PROVIDER, wgs84
+from tests.residents.town import KETTWIGER_2, SECRET_PROVIDER, town_create, wgs84
 
 pytestmark = pytest.mark.django_db
 
 SUGGEST = "/suche/vorschlaege"
+
+
+@pytest.fixture
+def town(db) -> dict[str, int]:
+    """The search town (tests/residents/town.py): address ids by label ("Schloßstraße 12, 45468")."""
+    return town_create()
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,6 @@
 """A small town for the address search: streets named and spelt the ways that make searching hard.
 
-Used by the search's tests in tests/layers and tests/residents (``town`` fixture in tests/residents/conftest.py).
+Used by the search's tests in tests/layers and tests/residents (each module has its ``town`` fixture).
 """
 
 from __future__ import annotations

@@ -12,8 +12,9 @@ Environment (all optional):
   BENCH_THREADS=2 BENCH_CONNECTIONS=8   wrk threads and connections (pgbench: -j threads -c connections)
   WEB_CONCURRENCY=2             worker processes of both servers
   BENCH_PLAN_FEATURES=100000    polygons in the imported plan
-  BENCH_PARTS=a,b,s             which parts to run (a: Features and tiles, b: import and recompute;
-                                tiles: the tiles alone; s: school measurements, bench/schools.py)
+  BENCH_PARTS=a,b,s,q           which parts to run (a: Features and tiles, b: import and recompute;
+                                tiles: the tiles alone; s: school measurements, bench/schools.py;
+                                q: address search suggestions, bench/search.py)
   BENCH_DB=geoportal_bench
 """
 
@@ -39,13 +40,15 @@ ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var" / "bench"
 sys.path.insert(0, str(ROOT))
 
+from bench.search import search_report, search_run  # noqa: E402 - needs ROOT on the path
+
 SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "35000").split(",") if s.strip()]
 DURATION = int(os.environ.get("BENCH_DURATION", "10"))
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
 WORKERS = int(os.environ.get("WEB_CONCURRENCY", "2"))
 PLAN_FEATURES = int(os.environ.get("BENCH_PLAN_FEATURES", "100000"))
-PARTS = set(os.environ.get("BENCH_PARTS", "a,b,s").split(","))
+PARTS = set(os.environ.get("BENCH_PARTS", "a,b,s,q").split(","))
 BENCH_DB = os.environ.get("BENCH_DB", "geoportal_bench")
 AVAILABILITY_COLLECTION = os.environ.get("BENCH_AVAILABILITY_COLLECTION", "availability")
 TILE_ZOOM = 14
@@ -104,7 +107,7 @@ def bench_db() -> Db:
             conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
     db = Db(base.host, base.port, base.user, BENCH_DB, base.password)
     with psycopg.connect(db.conninfo(), autocommit=True) as conn:
-        for ext in ("postgis", "pg_trgm", "unaccent"):
+        for ext in ("postgis", "pg_trgm", "unaccent", "fuzzystrmatch"):
             conn.execute(f"CREATE EXTENSION IF NOT EXISTS {ext}")
     return db
 
@@ -946,6 +949,8 @@ def main() -> None:
         started = time.monotonic()
         prep = data_prepare(db, size, env)
         imp = rec = loads = tiles = None
+        found = search_run(db, env, serve=_serve, wait_up=_wait_up, client_class=KeepAlive, var=VAR,
+                           port=OURS_PORT, size=size) if "q" in PARTS else None  # fmt: skip
         if "b" in PARTS:
             imp = import_run(db)
             rec = recompute_run(imp["version"])
@@ -957,6 +962,8 @@ def main() -> None:
         report(size, prep, loads, tiles, imp, rec)
         if "s" in PARTS:
             bench_schools.report(bench_schools.run(db))
+        if found is not None:
+            search_report(found, _ratio)
         print(f"\n{size:,} addresses took {time.monotonic() - started:.0f} s in all")
 
 

@@ -280,6 +280,8 @@ REPORT_RESPONSE_DAYS = env_int("REPORT_RESPONSE_DAYS", 30)
 # The city this instance serves.
 CITY_NAME = env("CITY_NAME", "Mülheim an der Ruhr")
 CITY_AGS = env("CITY_AGS", "05117000")
+# Other names residents type for the city in an address search (besides CITY_NAME and its first word).
+CITY_ALIASES = env_list("CITY_ALIASES", "MH")
 # Storage CRS: ETRS89 / UTM 32N, the official CRS in NRW (metres, exact areas).
 STORAGE_SRID = 25832
 # Public base URL of the OGC API (e.g. https://geo.example.org/ogc) behind a proxy; empty: from the request.

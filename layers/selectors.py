@@ -18,8 +18,8 @@ from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db.models import CharField, Count, F, Func, Q, QuerySet, Sum, Value
 
 from geoportal.errors import NotFoundError
-from layers.models import Address, District, Facility, Layer, Street, Water
-from layers.naming import house_parse, house_slug, slug
+from layers.models import Address, District, Facility, Layer, Street, StreetIndex, Water
+from layers.naming import house_parse, house_slug
 
 User = AbstractBaseUser | AnonymousUser | None
 
@@ -146,9 +146,13 @@ def address_get(*, pk: int, user: User = None) -> Address:
 
 
 def street_for_slug(*, postcode: str, street_slug: str) -> str | None:
-    """The street of ``postcode`` whose slug (layers.naming.slug) is ``street_slug``, or None."""
-    streets = addresses_public().filter(postcode=postcode).order_by("street").values_list("street", flat=True)
-    return next((name for name in streets.distinct() if slug(name) == street_slug), None)
+    """The street of ``postcode`` whose slug (layers.naming.slug) is ``street_slug``, or None.
+
+    One index lookup in the street index (kept by the address table's triggers). Two names with one slug
+    in one postcode ("Schloßstraße" and "Schlossstraße") would share a permalink: the first by name wins.
+    """
+    streets = StreetIndex.objects.filter(postcode=postcode, slug=street_slug).order_by("name")
+    return streets.values_list("name", flat=True).first()
 
 
 def address_by_permalink(*, postcode: str, street_slug: str, house: str, user: User = None) -> Address:

@@ -1,4 +1,4 @@
-"""Writes to the city's base layers: boundary, Breitbandatlas figures, layer catalogue."""
+"""Writes to the city's base layers: boundary, Breitbandatlas figures, layer catalogue, the street index."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, Polygon
-from django.db import transaction
+from django.db import connection, transaction
 
 from geoportal.errors import ImportFailed, InvalidGeometryError
 from layers.models import SRID, BroadbandAtlasValue, District, Layer
@@ -106,3 +106,17 @@ def layer_catalogue_load(*, path: Path) -> int:
                 defaults[key] = date.fromisoformat(defaults[key])
         Layer.objects.update_or_create(slug=slug, defaults=defaults)
     return len(entries)
+
+
+@transaction.atomic
+def street_index_rebuild() -> int:
+    """Recompute every row of the street index from the addresses; returns the number of rows.
+
+    Not needed after ordinary writes (the address table's triggers keep the index, migration 0007), but
+    after a restore with triggers disabled (``pg_restore --disable-triggers``) or a change of the
+    normalisation in layers/search.py.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT layers_street_index_rebuild()")
+        cursor.execute("SELECT count(*) FROM layers_streetindex")
+        return cursor.fetchone()[0]

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "schools",
     "ogc",
     "residents",
+    "coordination",
     # The task queue's tables, admin and `manage.py procrastinate worker` (geoportal/queue.py).
     "procrastinate.contrib.django",
 ]
@@ -265,6 +266,11 @@ PLAN_UPLOAD_MAX_BYTES = env_int("PLAN_UPLOAD_MAX_BYTES", 200 * 1024 * 1024)
 # Days a rejected or superseded plan file keeps its validated features in the database (its changes can be
 # shown on a map meanwhile); `manage.py prune_staging` drops them after that. File, report and diff stay.
 PLAN_STAGING_KEEP_DAYS = env_int("PLAN_STAGING_KEEP_DAYS", 90)
+
+# Dig once (coordination/matching.py): roadworks within this many metres and months of planned fibre
+# construction are chances to lay it together; the planners' page may ask for other values.
+COORDINATION_CHANCE_DISTANCE_M = env_int("COORDINATION_CHANCE_DISTANCE_M", 50)
+COORDINATION_CHANCE_MONTHS = env_int("COORDINATION_CHANCE_MONTHS", 6)
 
 # The city this instance serves.
 CITY_NAME = env("CITY_NAME", "Mülheim an der Ruhr")

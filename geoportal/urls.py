@@ -31,6 +31,7 @@ urlpatterns += i18n_patterns(
     path("konto/anmelden/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("konto/abmelden/", auth_views.LogoutView.as_view(), name="logout"),
     path("ausbau/", include("rollout.urls")),
+    path("koordination/", include("coordination.urls")),
     path("", include("residents.urls")),
     prefix_default_language=False,
 )

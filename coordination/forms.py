@@ -242,9 +242,10 @@ class MatchFilterForm(forms.Form):
     def __init__(self, *args, providers, owners, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["anbieter"].choices = [("", _("All providers")), *((p.slug, p.name) for p in providers)]
-        self.fields["traeger"].choices = [("", _("All owners")), *((str(o.pk), o.name) for o in owners)]
         if owners is None:  # providers' members filter by provider and sector only
             del self.fields["traeger"]
+        else:
+            self.fields["traeger"].choices = [("", _("All owners")), *((str(o.pk), o.name) for o in owners)]
 
 
 class NotifyForm(forms.Form):

@@ -34,6 +34,7 @@ from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from coordination.importers import ROADWORKS_FIELDS, ValidatedWork, roadworks_validate
 from coordination.matching import CONFLICT, Match
@@ -48,6 +49,16 @@ from rollout.readers import Report
 from rollout.roles import AnyUser, account, is_planner
 
 logger = logging.getLogger(__name__)
+
+# The messages of the errors raised here, for the German catalogue (the error pages translate them).
+ERROR_MESSAGES = [
+    gettext_noop("only the city's planners manage roadworks"),
+    gettext_noop("an owner needs a name"),
+    gettext_noop("the works end before they start"),
+    gettext_noop("the dig ban ends before the works end"),
+    gettext_noop("this owner already has works with this reference"),
+    gettext_noop("nobody to notify: the owner has no contact e-mail and the provider's members have none"),
+]
 
 
 def _require_planner(by: AnyUser) -> None:

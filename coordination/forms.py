@@ -211,7 +211,7 @@ SORT_CHOICES = [
 class MatchFilterForm(forms.Form):
     """The match list's GET parameters; anything out of range is a 400 with the field's message."""
 
-    art = forms.ChoiceField(label=_("Show"), choices=KIND_CHOICES, required=False)
+    art = forms.ChoiceField(label=_("Which matches"), choices=KIND_CHOICES, required=False)
     anbieter = forms.ChoiceField(label=_("Provider"), required=False)
     traeger = forms.ChoiceField(label=_("Owner"), required=False)
     sparte = forms.ChoiceField(label=_("Sector"), choices=[("", _("All sectors")), *Sector.choices], required=False)
@@ -256,7 +256,7 @@ class NotifyForm(forms.Form):
     monate = forms.IntegerField(min_value=0, max_value=MAX_MONTHS, widget=forms.HiddenInput)
     token = forms.UUIDField(widget=forms.HiddenInput)
     message = forms.CharField(
-        label=_("Note for the recipients (optional)"),
+        label=_("Note for the recipients"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),

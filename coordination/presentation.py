@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -68,7 +69,8 @@ def match_row(match: Match) -> dict:
         "window": window_label(match),
         "when": when,
         "distance": f"{match.distance_m:.0f}",
-        "notified": day(match.notified_at.date() if match.notified_at else None),
+        # The statement's timestamps come in UTC: the day is the city's.
+        "notified": day(timezone.localtime(match.notified_at).date() if match.notified_at else None),
     }
 
 

@@ -172,7 +172,7 @@ def match_shapes(*, matches: list[Match], limit: int = MAP_LIMIT) -> dict:
     truncated = len(works_ids) > limit or len(area_ids) > limit
     works_ids, area_ids = works_ids[:limit], area_ids[:limit]
     if not works_ids:
-        return {"works": [], "areas": [], "truncated": False}
+        return {"works": {}, "areas": {}, "truncated": False}
     area_table, through = PlanArea._meta.db_table, PlanArea.addresses.through._meta.db_table
     sql = f"""
         SELECT 'works', w.id, ST_AsGeoJSON(ST_Transform(w.geom, 4326), 6)

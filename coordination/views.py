@@ -297,11 +297,15 @@ def _filtered(request: HttpRequest) -> tuple[MatchFilterForm, dict]:
     providers = selectors.providers_in_view(user=request.user)
     planner = selectors.may_coordinate(request.user)
     owners = list(selectors.owners_visible(user=request.user)) if planner else None
-    form = MatchFilterForm(request.GET or None, providers=providers, owners=owners)
     defaults = selectors.MatchSettings.default()
+    # The settings' defaults stand in the form (and the export link) unless the planner changed them.
+    query = request.GET.copy()
+    query.setdefault("abstand", str(defaults.distance_m))
+    query.setdefault("monate", str(defaults.months))
+    form = MatchFilterForm(query, providers=providers, owners=owners)
     if form.is_bound and not form.is_valid():
         return form, {"matches": [], "settings": defaults, "valid": False}
-    data = form.cleaned_data if form.is_bound else {}
+    data = form.cleaned_data
     match_settings = selectors.MatchSettings(
         distance_m=defaults.distance_m if data.get("abstand") is None else data["abstand"],
         months=defaults.months if data.get("monate") is None else data["monate"],
@@ -349,7 +353,7 @@ def matches(request: HttpRequest) -> HttpResponse:
         "legend": match_legend(),
         "planner": selectors.may_coordinate(request.user),
         "query": request.GET.urlencode(),
-        "kind_filter": form.cleaned_data.get("art", "") if result["valid"] and form.is_bound else "",
+        "kind_filter": form.cleaned_data.get("art", "") if result["valid"] else "",
     }
     return render(request, "coordination/matches.html", context, status=200 if result["valid"] else 400)
 

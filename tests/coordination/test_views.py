@@ -11,7 +11,7 @@ from django.utils import timezone
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from coordination.models import MatchNotification, Roadworks, RoadworksImport
-from tests.coordination.conftest import ROADWORKS, box, works
+from tests.coordination.conftest import ROADWORKS, box, line, works
 from tests.factories import UserFactory
 
 
@@ -257,6 +257,14 @@ def test_a_reference_is_unique_per_owner(client, site, owner):
     response = client.post("/en/koordination/baustellen/neu/", _form(owner))
     assert response.status_code == 400
     assert "this owner already has works with this reference" in response.content.decode()
+
+
+def test_the_page_of_works_that_meet_no_plan_shows_them_alone(client, site, owner):
+    alone = works(owner, "Abseits", line((345100, 5704800), (345300, 5704800)), date(2031, 1, 1), date(2031, 2, 1))
+    client.force_login(site["planner"])
+    body = client.get(f"/en/koordination/baustellen/{alone.pk}/").content.decode()
+    assert "No planned fibre construction conflicts with these works" in body
+    assert "Works without a match" in body  # its layer on the map and in the legend
 
 
 def test_works_are_changed_and_deleted_by_planners(client, site, owner):

@@ -90,7 +90,7 @@ def _window(area: PlanArea, today: date) -> date:
 
 def _street_line(points: np.ndarray) -> shapely.LineString | None:
     """The middle of a street from its house points: sorted along the main axis, averaged per STEP_M."""
-    if len(points) < 4:
+    if len(points) < 2:
         return None
     centre = points.mean(axis=0)
     _, _, axes = np.linalg.svd(points - centre, full_matrices=False)
@@ -132,7 +132,17 @@ def _line_for(area: PlanArea, relation: str) -> tuple[str, shapely.LineString] |
         line = _street_line(streets[street])
         if line is not None:
             return street, line
-    return None
+    return _line_fallback(shapely.from_wkb(bytes(shape.wkb)), relation)
+
+
+def _line_fallback(shape: shapely.Geometry, relation: str) -> tuple[str, shapely.LineString]:
+    """Where too few houses stand (a small demo): a line across the area's middle, or 20 m beside its east side."""
+    xmin, ymin, xmax, ymax = shape.bounds
+    if relation == "inside":
+        y = shapely.point_on_surface(shape).y
+        return "Querstraße", shapely.LineString([(xmin + 0.25 * (xmax - xmin), y), (xmax - 0.25 * (xmax - xmin), y)])
+    x = xmax + 20.0
+    return "Randweg", shapely.LineString([(x, ymin + 0.3 * (ymax - ymin)), (x, ymax - 0.3 * (ymax - ymin))])
 
 
 def demo_roadworks_create(*, today: date) -> int:

@@ -174,6 +174,10 @@ def demo_roadworks_create(*, today: date) -> int:
     for number, works in enumerate(made, start=1):
         works.reference = f"DEMO-{number:03d}"
     Roadworks.objects.bulk_create(made)
+    from coordination.services import roadworks_districts_assign
+
+    for owner in owners:
+        roadworks_districts_assign(owner_id=owner.pk)
     return len(made)
 
 

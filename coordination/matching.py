@@ -26,7 +26,7 @@ in metres (EPSG:25832).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from django.db import connection
@@ -81,20 +81,19 @@ class Match:
     district: str
     notified_at: object = None  # datetime of the newest notification about this pair and kind
     notified_count: int = 0
-    extra: dict = field(default_factory=dict, compare=False)
 
 
 def _window_sql() -> str:
-    """The construction window's first and last day (NULL: open) of area ``ar`` (module docstring)."""
+    """The construction window's ``first_day`` and ``last_day`` (NULL: open) of area ``ar``."""
     expected_end = (
         "CASE WHEN ar.expected_precision = 'quarter'"
         " THEN (ar.expected_date + interval '3 months' - interval '1 day')::date ELSE ar.expected_date END"
     )
-    return f"""
+    return f"""SELECT
         CASE WHEN ar.stage = 'under_construction' THEN %(today)s::date
-             ELSE coalesce(ar.expected_date, %(today)s::date) END AS win_start,
+             ELSE coalesce(ar.expected_date, %(today)s::date) END AS first_day,
         CASE WHEN ar.stage = 'under_construction' THEN greatest(%(today)s::date, {expected_end})
-             ELSE {expected_end} END AS win_end"""
+             ELSE {expected_end} END AS last_day"""
 
 
 def _statement(kind: str) -> str:
@@ -105,8 +104,8 @@ def _statement(kind: str) -> str:
         # Only works with a dig ban can conflict; ST_DWithin at 0 m is ST_Intersects (and uses the index).
         works_filter = "w.dig_ban_until > w.end_date"
         distance = "0"
-        when = "daterange(w.end_date, w.dig_ban_until, '(]') && daterange(p.win_start, p.win_end, '[]')"
-        overlap = "daterange(w.end_date, w.dig_ban_until, '(]') * daterange(p.win_start, p.win_end, '[]')"
+        when = "daterange(w.end_date, w.dig_ban_until, '(]') && daterange(win.first_day, win.last_day, '[]')"
+        overlap = "daterange(p.end_date, p.dig_ban_until, '(]') * daterange(p.win_start, p.win_end, '[]')"
         gap = "0"
     else:
         works_filter = "w.end_date >= %(today)s::date"
@@ -115,25 +114,33 @@ def _statement(kind: str) -> str:
             "daterange((w.start_date - make_interval(months => %(months)s))::date,"
             " (w.end_date + make_interval(months => %(months)s))::date, '[]')"
         )
-        when = f"{period} && daterange(p.win_start, p.win_end, '[]')"
-        overlap = "daterange(w.start_date, w.end_date, '[]') * daterange(p.win_start, p.win_end, '[]')"
+        when = f"{period} && daterange(win.first_day, win.last_day, '[]')"
+        overlap = "daterange(p.start_date, p.end_date, '[]') * daterange(p.win_start, p.win_end, '[]')"
         # Days from the works to the window (or back), 0 when they overlap.
         gap = (
-            "CASE WHEN daterange(w.start_date, w.end_date, '[]') && daterange(p.win_start, p.win_end, '[]') THEN 0"
-            " WHEN p.win_start > w.end_date THEN p.win_start - w.end_date"
-            " ELSE w.start_date - p.win_end END"
+            "CASE WHEN daterange(p.start_date, p.end_date, '[]') && daterange(p.win_start, p.win_end, '[]') THEN 0"
+            " WHEN p.win_start > p.end_date THEN p.win_start - p.end_date"
+            " ELSE p.start_date - p.win_end END"
         )
+    # Both branches carry every column the result needs: joining the pairs back to the works (a CTE without
+    # an index) cost a nested loop over all works per pair (bench/coordination.py).
     carried = (
-        "ar.id AS area_id, ar.version_id, ar.key, ar.name, ar.stage, ar.technology, ar.expected_date,"
-        " ar.expected_precision, " + _window_sql()
+        "w.id AS works_id, w.title, w.reference, w.sector, w.owner_id, w.owner_name, w.start_date, w.end_date,"
+        " w.dig_ban_until, w.district, ar.id AS area_id, ar.version_id, ar.key, ar.name, ar.stage, ar.technology,"
+        " ar.expected_date, ar.expected_precision, win.first_day AS win_start, win.last_day AS win_end"
     )
     planned = "ar.stage = ANY(%(stages)s) AND ar.technology = ANY(%(technologies)s)"
     return f"""
         WITH works AS MATERIALIZED (
-            SELECT w.* FROM {works} w
+            SELECT w.id, w.title, w.reference, w.sector, w.owner_id, o.name AS owner_name, w.start_date,
+                   w.end_date, w.dig_ban_until, w.geom, coalesce(d.name, '') AS district
+            FROM {works} w
+            JOIN {owner} o ON o.id = w.owner_id
+            LEFT JOIN {district} d ON d.id = w.district_id
             WHERE {works_filter}
               AND (%(owner)s::bigint IS NULL OR w.owner_id = %(owner)s)
               AND (%(sector)s::text IS NULL OR w.sector = %(sector)s)
+              AND (%(works_id)s::bigint IS NULL OR w.id = %(works_id)s)
         ),
         listed AS MATERIALIZED (
             -- Address-list areas have no polygon: the union of circles around their addresses stands for it.
@@ -145,40 +152,35 @@ def _statement(kind: str) -> str:
             GROUP BY ar.id
         ),
         pairs AS (
-            SELECT w.id AS works_id, ST_Distance(ar.geom, w.geom) AS distance, {carried}
+            SELECT {carried}, ST_Distance(ar.geom, w.geom) AS distance
             FROM works w
             JOIN {area} ar ON ST_DWithin(ar.geom, w.geom, {distance})
-            WHERE ar.version_id = ANY(%(versions)s) AND {planned}
+            CROSS JOIN LATERAL ({_window_sql()}) win
+            WHERE ar.version_id = ANY(%(versions)s) AND {planned} AND {when}
             UNION ALL
-            SELECT w.id, ST_Distance(l.shape, w.geom), {carried}
+            SELECT {carried}, ST_Distance(l.shape, w.geom)
             FROM works w
             JOIN listed l ON ST_DWithin(l.shape, w.geom, {distance})
             JOIN {area} ar ON ar.id = l.id AND ar.version_id = ANY(%(versions)s)
+            CROSS JOIN LATERAL ({_window_sql()}) win
+            WHERE {when}
+        ),
+        notified AS (
+            SELECT s.roadworks_id, s.provider_id, s.area_key, max(s.sent_at) AS sent_at, count(*) AS count
+            FROM {sent} s WHERE s.kind = %(kind)s GROUP BY s.roadworks_id, s.provider_id, s.area_key
         )
-        SELECT w.id, w.title, w.reference, w.sector, o.id, o.name, w.start_date, w.end_date, w.dig_ban_until,
-               p.area_id, p.key, p.name, p.stage, p.technology, p.expected_date, p.expected_precision,
-               pr.id, pr.name, pr.slug, v.number, v.published_at IS NOT NULL,
+        SELECT p.works_id, p.title, p.reference, p.sector, p.owner_id, p.owner_name, p.start_date, p.end_date,
+               p.dig_ban_until, p.area_id, p.key, p.name, p.stage, p.technology, p.expected_date,
+               p.expected_precision, pr.id, pr.name, pr.slug, v.number, v.published_at IS NOT NULL,
                p.win_start, p.win_end, round(p.distance::numeric, 1)::float,
                lower({overlap}), upper({overlap}) - 1, {gap},
-               coalesce(d.name, ''), n.sent_at, coalesce(n.count, 0)
+               p.district, n.sent_at, coalesce(n.count, 0)
         FROM pairs p
-        JOIN works w ON w.id = p.works_id
-        JOIN {owner} o ON o.id = w.owner_id
         JOIN rollout_planversion v ON v.id = p.version_id
         JOIN {provider} pr ON pr.id = v.provider_id
-        LEFT JOIN LATERAL (
-            SELECT name FROM {district} d
-            WHERE d.level = 'stadtteil' AND ST_Intersects(d.geom, ST_PointOnSurface(w.geom))
-            ORDER BY d.id LIMIT 1
-        ) d ON true
-        LEFT JOIN LATERAL (
-            SELECT max(s.sent_at) AS sent_at, count(*) AS count FROM {sent} s
-            WHERE s.roadworks_id = w.id AND s.provider_id = pr.id AND s.area_key = p.key AND s.kind = %(kind)s
-        ) n ON true
-        WHERE {when}
-          AND (%(area)s::bigint IS NULL OR p.area_id = %(area)s)
-          AND (%(works_id)s::bigint IS NULL OR w.id = %(works_id)s)
-        ORDER BY w.start_date, w.id, pr.name, p.key
+        LEFT JOIN notified n ON n.roadworks_id = p.works_id AND n.provider_id = pr.id AND n.area_key = p.key
+        WHERE (%(area)s::bigint IS NULL OR p.area_id = %(area)s)
+        ORDER BY p.start_date, p.works_id, pr.name, p.key
     """
 
 

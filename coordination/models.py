@@ -114,6 +114,16 @@ class Roadworks(models.Model):
         blank=True,
         help_text=_("After resurfacing the street may not be opened again until this day (Aufbruchsperre)."),
     )
+    # The Stadtteil the works lie in (at a point on them), set by coordination.services in one statement per
+    # write, so that the matching does not look it up for every match.
+    district = models.ForeignKey(
+        "layers.District",
+        verbose_name=_("district"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     source = models.CharField(_("source"), max_length=16, choices=Source.choices)
     source_import = models.ForeignKey(
         RoadworksImport, null=True, blank=True, on_delete=models.SET_NULL, related_name="roadworks"

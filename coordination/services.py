@@ -31,7 +31,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
 from django.core.files import File
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -43,7 +43,7 @@ from coordination.sectors import Sector
 from coordination.selectors import notification_recipients
 from geoportal.errors import InvalidInputError
 from geoportal.mail import mail_enqueue
-from layers.models import SRID
+from layers.models import SRID, District
 from rollout.pipeline import city_boundary, read_kept_file, require
 from rollout.readers import Report
 from rollout.roles import AnyUser, account, is_planner
@@ -170,7 +170,22 @@ def _replace(*, owner: WorksOwner, record: RoadworksImport, works: list[Validate
             current.updated_at = now
         Roadworks.objects.bulk_update(changed, [*values, "updated_at"], batch_size=500)
     Roadworks.objects.bulk_create(added, batch_size=500)
+    roadworks_districts_assign(owner_id=owner.pk)
     record.updated, record.created = len(changed), len(added)
+
+
+def roadworks_districts_assign(*, owner_id: int | None = None, pk: int | None = None) -> int:
+    """Set each work's Stadtteil (the one holding a point on it) in one statement: all works, an owner's, or one."""
+    works, districts = Roadworks._meta.db_table, District._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {works} w SET district_id = (
+                    SELECT d.id FROM {districts} d
+                    WHERE d.level = %s AND ST_Intersects(d.geom, ST_PointOnSurface(w.geom)) ORDER BY d.id LIMIT 1)
+                WHERE (%s::bigint IS NULL OR w.owner_id = %s) AND (%s::bigint IS NULL OR w.id = %s)""",
+            [District.Level.QUARTER, owner_id, owner_id, pk, pk],
+        )
+        return cursor.rowcount
 
 
 @dataclass(frozen=True)
@@ -205,7 +220,7 @@ def _check(data: WorksInput, *, instance: Roadworks | None) -> None:
 def roadworks_create(*, data: WorksInput, by: AnyUser) -> Roadworks:
     _require_planner(by)
     _check(data, instance=None)
-    return Roadworks.objects.create(
+    works = Roadworks.objects.create(
         owner=data.owner,
         sector=data.sector,
         title=data.title,
@@ -218,6 +233,8 @@ def roadworks_create(*, data: WorksInput, by: AnyUser) -> Roadworks:
         source=Roadworks.Source.FORM,
         created_by=account(by),
     )
+    roadworks_districts_assign(pk=works.pk)
+    return works
 
 
 @transaction.atomic
@@ -229,6 +246,7 @@ def roadworks_update(*, roadworks: Roadworks, data: WorksInput, by: AnyUser) -> 
         setattr(roadworks, name, getattr(data, name))
     roadworks.dig_ban_until = data.dig_ban_until
     roadworks.save()
+    roadworks_districts_assign(pk=roadworks.pk)
     return roadworks
 
 

@@ -11,6 +11,7 @@ import csv
 import json
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -68,9 +69,6 @@ def index(request: HttpRequest) -> HttpResponse:
 def _works_page(request: HttpRequest, *, import_form=None, owner_form=None, status: int = 200) -> HttpResponse:
     owners = selectors.owners_visible(user=request.user)
     works = selectors.roadworks_visible(user=request.user).order_by("-start_date", "title")
-    sector = request.GET.get("sparte", "")
-    if sector:
-        works = works.filter(sector=sector)
     page = Paginator(works, WORKS_PER_PAGE).get_page(request.GET.get("seite"))
     context = {
         "page": page,
@@ -111,8 +109,6 @@ def owner_create(request: HttpRequest) -> HttpResponse:
 @with_error_pages
 def roadworks_import(request: HttpRequest) -> HttpResponse:
     selectors.owners_visible(user=request.user)  # planners only (404), before anything is read
-    from django.conf import settings
-
     guard = SizeLimitUploadHandler(request, limit=settings.PLAN_UPLOAD_MAX_BYTES)
     request.upload_handlers.insert(0, guard)
     return _import(request, guard)

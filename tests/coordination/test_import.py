@@ -195,3 +195,13 @@ def test_the_import_command_reports_and_refuses_a_broken_file(city, tmp_path, ca
         call_command("import_roadworks", str(BROKEN / "bad_dates.csv"), owner="Stadtwerke")
     assert "row 3, end: works end before they start" in capsys.readouterr().err
     assert Roadworks.objects.count() == 3
+
+
+def test_imported_works_know_their_stadtteil(city, owner):
+    from tests.factories import DistrictFactory
+
+    centre = DistrictFactory(name="Mitte")  # 349500–350500 E, 5699500–5700500 N
+    imported(owner, GOOD / "roadworks.geojson")
+    districts = dict(Roadworks.objects.filter(owner=owner).values_list("reference", "district__name"))
+    assert districts == {"TB-1": "Mitte", "W-7": None, "FW-3": None}
+    assert centre.pk

@@ -7,10 +7,12 @@ then the demo providers' plans at that size plus the bench plan; the works are t
 between 2026 and 2032, half with a dig ban of 1–5 years (deterministic, seed 1).
 
 Ours: ``coordination.matching.matches_find`` for conflicts and for chances (50 m, 6 months), i.e. the one
-statement behind the page, with its district and notification look-ups, as a planner reads it. Peer: the
-plainest hand-written statement that finds the same (works, area) pairs: a join on ST_Intersects /
-ST_DWithin with the time condition inline, address-list areas by a UNION ALL over their circles. Each is
-run five times; the best counts. The pairs are compared. Target: ours within 1.5× of the hand-written one.
+statement behind the page (with its notification look-up, its overlaps and gaps) and the rows made matches, as a
+planner reads it. Peer: the plainest hand-written statement that finds the same (works, area) pairs with the
+columns the list shows (owner, Stadtteil, provider, version, window, distance): a join on ST_Intersects /
+ST_DWithin with the time condition inline, address-list areas by a UNION ALL over their circles, fetched with
+the same cursor. Each is run five times; the best counts. The pairs are compared. Target: ours within 1.5× of
+the hand-written one.
 """
 
 from __future__ import annotations
@@ -68,8 +70,9 @@ def _works_make(count: int, *, seed: int = 1) -> int:
     return Roadworks.objects.count()
 
 
-def _hand_sql(kind: str) -> str:
-    """The plainest statement that finds the same pairs (coordination.matching says what they are)."""
+def _hand_sql(kind: str, *, variant: str) -> str:
+    """The plainest statement that finds the same pairs (coordination.matching says what they are), with the
+    list's columns either joined inline (``inline``) or joined to the pairs found first (``pairs``)."""
     building = "ar.stage = 'under_construction'"
     win_start = f"CASE WHEN {building} THEN %(today)s::date ELSE coalesce(ar.expected_date, %(today)s::date) END"
     expected_end = (
@@ -91,18 +94,48 @@ def _hand_sql(kind: str) -> str:
         "ar.version_id = ANY(%(versions)s) AND ar.stage IN ('planned', 'pre_marketing', 'under_construction')"
         " AND ar.technology IN ('ftth', 'fttb')"
     )
-    return f"""
-        SELECT w.id, ar.id FROM coordination_roadworks w
+    # The columns the list shows, as plainly as they come: works with owner and Stadtteil, area with provider and
+    # version, the construction window, the distance.
+    columns = (
+        "w.id, w.title, w.reference, w.sector, o.name, w.start_date, w.end_date, w.dig_ban_until, d.name,"
+        " ar.id, ar.key, ar.name, ar.stage, ar.technology, pr.name, pr.slug, v.number, v.published_at,"
+        f" {win_start}, {win_end}, ST_Distance({{shape}}, w.geom)"
+    )
+    listed = (
+        "SELECT ST_Union(ST_Buffer(a.geom, 10, 4)) AS shape FROM rollout_planarea_addresses t"
+        " JOIN layers_address a ON a.id = t.address_id WHERE t.planarea_id = ar.id"
+    )
+    joins = (
+        "JOIN coordination_worksowner o ON o.id = w.owner_id LEFT JOIN layers_district d ON d.id = w.district_id"
+        " JOIN rollout_planversion v ON v.id = ar.version_id JOIN rollout_provider pr ON pr.id = v.provider_id"
+    )
+    if variant == "inline":
+        return f"""
+        SELECT {columns.format(shape="ar.geom")} FROM coordination_roadworks w
         JOIN rollout_planarea ar ON {near.format(shape="ar.geom")}
+        {joins}
         WHERE {planned} AND {when}
         UNION ALL
-        SELECT w.id, ar.id FROM rollout_planarea ar
-        CROSS JOIN LATERAL (
-            SELECT ST_Union(ST_Buffer(a.geom, 10, 4)) AS shape FROM rollout_planarea_addresses t
-            JOIN layers_address a ON a.id = t.address_id WHERE t.planarea_id = ar.id
-        ) l
+        SELECT {columns.format(shape="l.shape")} FROM rollout_planarea ar
+        CROSS JOIN LATERAL ({listed}) l
         JOIN coordination_roadworks w ON {near.format(shape="l.shape")}
+        {joins}
         WHERE ar.geom IS NULL AND {planned} AND {when}
+        """
+    return f"""
+        SELECT {columns.format(shape="h.shape")} FROM (
+            SELECT w.id AS works_id, ar.id AS area_id, ar.geom AS shape FROM coordination_roadworks w
+            JOIN rollout_planarea ar ON {near.format(shape="ar.geom")}
+            WHERE {planned} AND {when}
+            UNION ALL
+            SELECT w.id, ar.id, l.shape FROM rollout_planarea ar
+            CROSS JOIN LATERAL ({listed}) l
+            JOIN coordination_roadworks w ON {near.format(shape="l.shape")}
+            WHERE ar.geom IS NULL AND {planned} AND {when}
+        ) h
+        JOIN coordination_roadworks w ON w.id = h.works_id
+        JOIN rollout_planarea ar ON ar.id = h.area_id
+        {joins}
     """
 
 
@@ -132,17 +165,19 @@ def dig_once_run() -> dict:
             )
         )
 
-        def hand(kind=kind):
+        def hand(kind=kind, variant="inline"):
             with connection.cursor() as cursor:
-                cursor.execute(_hand_sql(kind), {"today": TODAY, "versions": versions, "distance": 50.0})
+                params = {"today": TODAY, "versions": versions, "distance": 50.0}
+                cursor.execute(_hand_sql(kind, variant=variant), params)
                 return cursor.fetchall()
 
-        hand_s, pairs = _best(hand)
+        # The peer at its best: whichever of its two forms the planner runs faster.
+        hand_s, pairs = min(_best(hand), _best(lambda kind=kind: hand(kind, "pairs")), key=lambda t: t[0])
         result[kind] = {
             "ours_ms": ours_s * 1000,
             "hand_ms": hand_s * 1000,
             "matches": len(ours),
-            "same_pairs": sorted((m.works_id, m.area_id) for m in ours) == sorted(pairs),
+            "same_pairs": sorted((m.works_id, m.area_id) for m in ours) == sorted((r[0], r[9]) for r in pairs),
         }
     return result
 

@@ -171,6 +171,9 @@ def _replace(*, owner: WorksOwner, record: RoadworksImport, works: list[Validate
         Roadworks.objects.bulk_update(changed, [*values, "updated_at"], batch_size=500)
     Roadworks.objects.bulk_create(added, batch_size=500)
     roadworks_districts_assign(owner_id=owner.pk)
+    with connection.cursor() as cursor:
+        # Fresh statistics for the matching's plans right away, not whenever autovacuum comes by.
+        cursor.execute(f"ANALYZE {Roadworks._meta.db_table}")
     record.updated, record.created = len(changed), len(added)
 
 

@@ -207,19 +207,24 @@ def test_match_get_finds_one_pair_and_refuses_a_pair_that_is_no_match(plans, own
 
 
 def test_matching_is_one_statement_whatever_the_number_of_works(plans, owner):
-    for i in range(30):
-        works(
-            owner,
-            f"w{i}",
-            line((348800, 5699000 + 30 * i), (350200, 5699000 + 30 * i)),
-            date(2026, 1, 1),
-            date(2026, 2, 1),
-            ban=date(2030, 1, 1),
-        )
-    # Roles read once, as within a request (rollout.roles.RolesPerRequestMiddleware).
-    with roles_read_once(), CaptureQueriesContext(connection) as queries:
-        matches = matches_visible(user=plans["planner"], kind=CONFLICT, today=TODAY)
-    assert len(matches) == 30
-    # The versions the user may read (rollout.selectors), the planner check, and the one matching statement.
-    assert len([q for q in queries.captured_queries if "coordination_roadworks" in q["sql"]]) == 1
-    assert len(queries.captured_queries) <= 3
+    def counted(n: int) -> tuple[int, int, int]:
+        for i in range(n):
+            works(
+                owner,
+                f"w{n}-{i}",
+                line((348800, 5699000 + 30 * i), (350200, 5699000 + 30 * i)),
+                date(2026, 1, 1),
+                date(2026, 2, 1),
+                ban=date(2030, 1, 1),
+            )
+        # Roles read once, as within a request (rollout.roles.RolesPerRequestMiddleware).
+        with roles_read_once(), CaptureQueriesContext(connection) as queries:
+            matches = matches_visible(user=plans["planner"], kind=CONFLICT, today=TODAY)
+        spatial = [q for q in queries.captured_queries if "coordination_roadworks" in q["sql"]]
+        return len(matches), len(spatial), len(queries.captured_queries)
+
+    one, thirty_one = counted(1), counted(30)
+    assert (one[0], thirty_one[0]) == (1, 31)
+    # one matching statement, and as many statements in all (roles, versions, providers, notifications)
+    assert one[1] == thirty_one[1] == 1
+    assert one[2] == thirty_one[2]

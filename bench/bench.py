@@ -12,9 +12,10 @@ Environment (all optional):
   BENCH_THREADS=2 BENCH_CONNECTIONS=8   wrk threads and connections (pgbench: -j threads -c connections)
   WEB_CONCURRENCY=2             worker processes of both servers
   BENCH_PLAN_FEATURES=100000    polygons in the imported plan
-  BENCH_PARTS=a,b,s,q           which parts to run (a: Features and tiles, b: import and recompute;
-                                tiles: the tiles alone; s: school measurements, bench/schools.py;
-                                q: address search suggestions, bench/search.py)
+  BENCH_PARTS=a,b,s,q           which parts to run (a: Features and tiles, b: import and recompute, then
+                                dig once; c: dig once alone; tiles: the tiles alone; s: school measurements,
+                                bench/schools.py; q: address search suggestions, bench/search.py)
+  BENCH_ROADWORKS=2000          generated roadworks matched against the plans (bench/coordination.py)
   BENCH_DB=geoportal_bench
 """
 
@@ -960,6 +961,9 @@ def main() -> None:
                 loads = features_run(db) if "a" in PARTS else None
                 tiles = tiles_run(db)
         report(size, prep, loads, tiles, imp, rec)
+        from bench.coordination import dig_once_bench  # (the repository is on sys.path from here on)
+
+        dig_once_bench(db, size, PARTS)
         if "s" in PARTS:
             bench_schools.report(bench_schools.run(db))
         if found is not None:

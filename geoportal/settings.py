@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "schools",
     "ogc",
     "residents",
+    "coordination",
     # The task queue's tables, admin and `manage.py procrastinate worker` (geoportal/queue.py).
     "procrastinate.contrib.django",
 ]
@@ -276,6 +277,11 @@ PLAN_STAGING_KEEP_DAYS = env_int("PLAN_STAGING_KEEP_DAYS", 90)
 # Days a provider (or, for reports without one, the city) has to answer a resident's report before the planners
 # are told it is overdue (residents/reports/services.py).
 REPORT_RESPONSE_DAYS = env_int("REPORT_RESPONSE_DAYS", 30)
+
+# Dig once (coordination/matching.py): roadworks within this many metres and months of planned fibre
+# construction are chances to lay it together; the planners' page may ask for other values.
+COORDINATION_CHANCE_DISTANCE_M = env_int("COORDINATION_CHANCE_DISTANCE_M", 50)
+COORDINATION_CHANCE_MONTHS = env_int("COORDINATION_CHANCE_MONTHS", 6)
 
 # The city this instance serves.
 CITY_NAME = env("CITY_NAME", "Mülheim an der Ruhr")

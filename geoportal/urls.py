@@ -35,6 +35,7 @@ urlpatterns += i18n_patterns(
     path("konto/abmelden/", auth_views.LogoutView.as_view(), name="logout"),
     path("ausbau/", include("rollout.urls")),
     path("schulen/", include("schools.urls")),
+    path("koordination/", include("coordination.urls")),
     path("", include("residents.urls")),
     # Following an address or district, and residents' reports (residents/follow, residents/reports).
     path("", include("residents.follow.urls")),

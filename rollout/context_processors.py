@@ -8,9 +8,12 @@ from rollout.roles import is_planner, member_provider_ids
 
 def _links(user) -> dict[str, bool]:
     if user is None or not user.is_authenticated:
-        return {"plans": False, "review": False}
+        return {"plans": False, "review": False, "coordination": False}
     planner = is_planner(user)
-    return {"plans": planner or bool(member_provider_ids(user)), "review": planner}
+    # (A planner's memberships are not asked for: one query less on every planner's page.)
+    plans = planner or bool(member_provider_ids(user))
+    # Coordination (coordination/): planners; a provider's members see their own matches there.
+    return {"plans": plans, "review": planner, "coordination": plans}
 
 
 def navigation(request: HttpRequest) -> dict:

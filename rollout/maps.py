@@ -54,10 +54,11 @@ def _bounds(features: Iterable[dict]) -> list[list[float]] | None:
     return [[min(lats), min(lons)], [max(lats), max(lons)]]
 
 
-def _layered_map(
+def layered_map(
     *, groups: list[tuple[str, dict, list[dict]]], city_geojson: str | None, fields: list[str]
 ) -> folium.Map:
-    """A map with one layer per (name, style, features) group, the city boundary and a layer control.
+    """A map with one layer per (name, style, features) group, the city boundary and a layer control
+    (also the map of coordination.maps).
 
     Points (address lists) are drawn as circles in the group's colour. ``fields`` are the
     properties the tooltip shows; their values are escaped here (the tooltip writes HTML).
@@ -109,7 +110,7 @@ def diff_map(*, shapes: Mapping[str, list[dict]], city_geojson: str | None = Non
         )
         for kind, style in DIFF_STYLES.items()
     ]
-    return _layered_map(groups=groups, city_geojson=city_geojson, fields=["kind", "key"])
+    return layered_map(groups=groups, city_geojson=city_geojson, fields=["kind", "key"])
 
 
 # A version's areas by how far they are: colour *and* line pattern differ, each at least 3:1 against white
@@ -156,4 +157,4 @@ def version_map(*, features: list[dict], city_geojson: str | None = None) -> fol
         label = str(Stage(stage).label) if stage in Stage.values else stage
         by_group[group].append({**feature, "properties": {**feature["properties"], "stage": label}})
     groups = [(names[group], STAGE_STYLES[group], by_group[group]) for group in STAGE_STYLES]
-    return _layered_map(groups=groups, city_geojson=city_geojson, fields=["key", "stage"])
+    return layered_map(groups=groups, city_geojson=city_geojson, fields=["key", "stage"])

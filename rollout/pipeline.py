@@ -13,9 +13,11 @@ from __future__ import annotations
 import logging
 import tempfile
 from pathlib import Path
+from typing import Protocol
 
 import shapely
 from django.db import transaction
+from django.db.models.fields.files import FieldFile
 
 from geoportal.errors import ImportFailed, PermissionDeniedError
 from layers.models import District
@@ -50,28 +52,43 @@ def city_boundary() -> shapely.Geometry:
 
 def validate_file(submission: PlanSubmission, *, mapping: dict, report: Report) -> PlanFeatures:
     """The validated features of the submission's kept file (problems in ``report``)."""
-    suffix = Path(submission.original_name).suffix
+    table = read_kept_file(submission, report=report)
+    if table is None:
+        return PlanFeatures.empty()
+    return validate_table(table, mapping=mapping, report=report)
+
+
+def read_kept_file(kept: KeptFile, *, report: Report) -> RawTable | None:
+    """The rows of an upload kept on a model (``kept.file``, ``kept.original_name``: a plan submission, a
+    roadworks import), read by rollout.readers; None when it cannot be read or holds no feature (reported)."""
+    suffix = Path(kept.original_name).suffix
     with tempfile.TemporaryDirectory() as tmp:
-        path = _local_path(submission)
+        path = _local_path(kept)
         if path is None or path.suffix.lower() != suffix.lower():
             # A local copy: GDAL reads paths, and storages need not be local disks.
             path = Path(tmp) / f"plan{suffix}"
-            with submission.file.open("rb") as source, path.open("wb") as target:
+            with kept.file.open("rb") as source, path.open("wb") as target:
                 for chunk in source.chunks():
                     target.write(chunk)
-        table = read_plan_file(path, original_name=submission.original_name, report=report)
-        if table is None:
-            return PlanFeatures.empty()
-        if not len(table):
-            report.error("file holds no features", field="file", expected="at least one feature")
-            return PlanFeatures.empty()
-        return validate_table(table, mapping=mapping, report=report)
+        # The reader loads every row into memory: the temporary copy is not needed after it.
+        table = read_plan_file(path, original_name=kept.original_name, report=report)
+    if table is None:
+        return None
+    if not len(table):
+        report.error("file holds no features", field="file", expected="at least one feature")
+        return None
+    return table
 
 
-def _local_path(submission: PlanSubmission) -> Path | None:
+class KeptFile(Protocol):
+    file: FieldFile
+    original_name: str
+
+
+def _local_path(kept: KeptFile) -> Path | None:
     """The kept file's path when the storage is a local disk (GDAL reads it there: no second copy of the file)."""
     try:
-        return Path(submission.file.path)
+        return Path(kept.file.path)
     except NotImplementedError:  # storages without local files
         return None
 

@@ -25,7 +25,9 @@ import shapely
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
+from coordination.demo import demo_roadworks_create, demo_roadworks_delete
 from geoportal.errors import GeoportalError, InvalidInputError, NotFoundError
 from layers.demo.addresses import Houses, addresses_assign_districts, houses_copy, houses_place
 from layers.demo.districts import BOROUGHS, QUARTERS, districts_create, quarter_shapes
@@ -66,6 +68,7 @@ class DemoReport:
     plan_versions: int = 0
     plan_areas: int = 0
     availability: int = 0
+    roadworks: int = 0
 
 
 def demo_exists() -> bool:
@@ -85,6 +88,7 @@ def demo_delete() -> int:
     # Parents are protected: remove the lowest level first.
     for level in (District.Level.STATISTICAL, District.Level.QUARTER, District.Level.BOROUGH):
         deleted += District.objects.filter(is_demo=True, level=level).delete()[0]
+    deleted += demo_roadworks_delete()
     return deleted
 
 
@@ -187,6 +191,9 @@ def demo_generate(
         )
         # The real schools (loaded by load_city, before or after this) get demo connections and measurements.
         school_demo_generate(seed=seed, progress=progress)
+        # Placed against the plans (coordination.demo): dig-once conflicts and chances to find.
+        roadworks = demo_roadworks_create(today=timezone.localdate())
+        progress(f"roadworks: {roadworks} demo works of the city and utilities")
     return DemoReport(
         seed=seed,
         districts=len(BOROUGHS) + len(quarters),
@@ -198,5 +205,6 @@ def demo_generate(
         plan_versions=plans.versions,
         plan_areas=plans.areas,
         availability=plans.availability,
+        roadworks=roadworks,
         seconds=round(time.monotonic() - started, 1),
     )

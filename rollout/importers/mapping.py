@@ -34,11 +34,16 @@ COLUMN_SYNONYMS: dict[str, list[str]] = {
 CANONICAL_FIELDS = tuple(COLUMN_SYNONYMS)
 
 
-def resolve_mapping(columns: list[str], mapping: dict[str, str] | None) -> dict[str, str]:
-    """Canonical field → column present in the file: the given mapping first, then the common names."""
+def resolve_mapping(
+    columns: list[str], mapping: dict[str, str] | None, *, synonyms: dict[str, list[str]] = COLUMN_SYNONYMS
+) -> dict[str, str]:
+    """Canonical field → column present in the file: the given mapping first, then the common names.
+
+    ``synonyms`` are a plan's fields by default; other imports through the same readers (roadworks,
+    coordination.importers) pass their own."""
     by_normalised = {normalise(c): c for c in columns}
     resolved = {}
-    for canonical, spellings in COLUMN_SYNONYMS.items():
+    for canonical, spellings in synonyms.items():
         wanted = (mapping or {}).get(canonical)
         if wanted and wanted in columns:
             resolved[canonical] = wanted

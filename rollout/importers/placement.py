@@ -12,6 +12,22 @@ from pyproj.exceptions import CRSError
 
 from layers.models import SRID
 from rollout.importers.ewkb import ewkb_hex, stack
+from rollout.readers import Report
+
+
+def crs_transformer(crs: str | None, *, report: Report) -> tuple[Transformer, bool] | None:
+    """The transformation from ``crs`` to EPSG:25832 and whether it is the identity; None (reported) when the
+    CRS is missing or unknown. Shared by every import through rollout.readers (plans, roadworks)."""
+    if crs is None:
+        report.error("missing coordinate reference system", field="crs", expected="e.g. EPSG:25832")
+        return None
+    try:
+        source = CRS.from_user_input(crs)
+    except CRSError:
+        report.error("unknown coordinate reference system", field="crs", value=crs, expected="an EPSG code")
+        return None
+    # Most files come in the city's CRS: then there is nothing to transform.
+    return Transformer.from_crs(source, CRS.from_epsg(SRID), always_xy=True), source == CRS.from_epsg(SRID)
 
 
 class PlacementChecks:
@@ -34,16 +50,10 @@ class PlacementChecks:
                 )
                 return False
             return True
-        if crs is None:
-            self.report.error("missing coordinate reference system", field="crs", expected="e.g. EPSG:25832")
+        found = crs_transformer(crs, report=self.report)
+        if found is None:
             return False
-        try:
-            source = CRS.from_user_input(crs)
-        except CRSError:
-            self.report.error("unknown coordinate reference system", field="crs", value=crs, expected="an EPSG code")
-            return False
-        self.transformer = Transformer.from_crs(source, CRS.from_epsg(SRID), always_xy=True)
-        self.identity = source == CRS.from_epsg(SRID)  # most files come in the city's CRS: nothing to transform
+        self.transformer, self.identity = found
         return True
 
     def _clean_polygons(self) -> tuple[np.ndarray, np.ndarray]:

@@ -17,7 +17,7 @@ from tests.conftest import REPO
 
 GERMAN = REPO / "locale" / "de" / "LC_MESSAGES" / "django.po"
 # What makemessages reads for the django domain: the apps' Python code and the templates.
-SOURCES = ["geoportal", "layers", "ogc", "residents", "rollout", "schools", "templates"]
+SOURCES = ["coordination", "geoportal", "layers", "ogc", "residents", "rollout", "schools", "templates"]
 
 
 def _german() -> dict:
